@@ -1,0 +1,66 @@
+"""Choosing between NumPy and ``jax.numpy`` for a computation.
+
+GalSim's value types (positions, shears, WCS, images) must behave exactly like
+GalSim's when their values are concrete Python numbers: ``Shear(g1=0.2).g1`` is the
+float ``0.2`` even when ``jax_enable_x64`` is off.  When a value is a JAX array (a
+tracer inside ``jit``/``grad``/``vmap``, or a concrete device array) the same code
+must run on ``jax.numpy``.  :func:`xp` picks the array module from the inputs.
+"""
+
+import numbers
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+__all__ = ["is_traced", "is_jax", "xp", "as_scalar", "concrete_or_none"]
+
+
+def is_traced(*values):
+    """True if any of ``values`` (or any leaf inside them) is a JAX tracer."""
+    for leaf in jax.tree_util.tree_leaves(values):
+        if isinstance(leaf, jax.core.Tracer):
+            return True
+    return False
+
+
+def is_jax(*values):
+    """True if any of ``values`` (or any leaf inside them) is a JAX array or tracer."""
+    for leaf in jax.tree_util.tree_leaves(values):
+        if isinstance(leaf, jax.Array):
+            return True
+    return False
+
+
+def xp(*values):
+    """The array module to compute with: ``jax.numpy`` if any input is a JAX array,
+    otherwise NumPy (so concrete inputs give GalSim's exact float64 results)."""
+    return jnp if is_jax(*values) else np
+
+
+def as_scalar(value, dtype=float):
+    """Normalise a scalar parameter.
+
+    Python numbers and 0-d arrays that are concrete become ``dtype`` (``float`` by
+    default), as GalSim stores them.  Tracers and arrays with dimensions are returned
+    unchanged so that ``jit``, ``vmap`` and vectorised calls keep working.
+    """
+    if isinstance(value, jax.core.Tracer):
+        return value
+    if isinstance(value, numbers.Number) and not isinstance(value, bool):
+        return dtype(value)
+    if isinstance(value, (np.ndarray, np.generic, jax.Array)):
+        if np.ndim(value) == 0:
+            return dtype(value)
+        return value
+    return dtype(value)
+
+
+def concrete_or_none(value):
+    """``value`` as a NumPy value if it is concrete, ``None`` if it is traced.
+
+    Used to run GalSim's eager argument checks only where the values are known
+    (DESIGN rule 3: validate eagerly, compute functionally)."""
+    if is_traced(value):
+        return None
+    return np.asarray(value)
