@@ -20,6 +20,7 @@ from .gsparams import *
 from .image import *
 from .wcs import *
 from .fits import *
+from .fitswcs import *
 from .gsobject import *
 from .gaussian import *
 from .exponential import *
@@ -36,3 +37,4 @@ from . import fits
 from . import wcs
 from . import integ
 from . import core
+from . import _galsim

@@ -1,0 +1,126 @@
+#!/usr/bin/env python3
+"""jax_galsim against GalSim drawing one postage stamp, side by side in one run.
+
+Scene: ``Exponential(half_light_radius=1).shear(g1=.2, g2=.1)`` convolved with
+``Moffat(beta=3.5, fwhm=0.7)``, 64x64 pixels at scale 0.2, ``method='auto'``; also
+``no_pixel`` and ``real_space`` variants and a Gaussian PSF.  Rows: GalSim (construct +
+draw, one stamp); jax_galsim jitted single stamp; ``jit(vmap)`` over 256 and 1024
+stamps with a different shear per stamp (time per stamp); ``jacfwd`` of the stamp with
+respect to (flux, hlr, g1, g2, beta).  Compile time (first call) is reported separately
+from steady-state time.  Float64 throughout (GalSim's precision).
+
+Run: ``python3 benchmarks/bench_draw.py [--quick]``; writes its section of
+``docs/benchmarks.md``.
+"""
+
+import argparse
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _report import first_call_time, machine_line, steady_time, write_section  # noqa: E402
+
+NX = NY = 64
+SCALE = 0.2
+THETA0 = dict(flux=1.0, hlr=1.0, g1=0.2, g2=0.1, beta=3.5)
+
+CASES = {
+    "Moffat PSF, auto": dict(psf="moffat", method="auto"),
+    "Moffat PSF, no_pixel": dict(psf="moffat", method="no_pixel"),
+    "Moffat PSF, real_space": dict(psf="moffat", method="real_space"),
+    "Gaussian PSF, auto": dict(psf="gaussian", method="auto"),
+}
+
+
+def scene(gs, flux, hlr, g1, g2, beta, psf):
+    gal = gs.Exponential(half_light_radius=hlr, flux=flux).shear(g1=g1, g2=g2)
+    if psf == "moffat":
+        p = gs.Moffat(beta=beta, fwhm=0.7)
+    else:
+        p = gs.Gaussian(fwhm=0.7)
+    return gs.Convolve(gal, p, real_space=None)
+
+
+def draw(gs, theta, psf, method):
+    obj = scene(gs, *theta, psf=psf)
+    return obj.drawImage(nx=NX, ny=NY, scale=SCALE, method=method).array
+
+
+def bench_case(name, psf, method, sizes, quick):
+    import galsim
+    import jax
+    import jax.numpy as jnp
+    import jax_galsim
+
+    theta = tuple(THETA0[k] for k in ("flux", "hlr", "g1", "g2", "beta"))
+    rows = []
+    t_gs = steady_time(lambda: draw(galsim, theta, psf, method), min_seconds=0.3 if quick else 1.0)
+    rows.append((name, "galsim: construct + draw, one stamp", None, t_gs, 1.0))
+
+    single = jax.jit(lambda th: draw(jax_galsim, th, psf, method))
+    th = tuple(jnp.asarray(v) for v in theta)
+    t_compile = first_call_time(lambda: single(th).block_until_ready())
+    t_single = steady_time(lambda: single(th).block_until_ready(), min_seconds=0.3 if quick else 1.0)
+    ref = draw(galsim, theta, psf, method)
+    err = float(np.abs(np.asarray(single(th)) - ref).max() / np.abs(ref).max())
+    rows.append((name, "jax_galsim jit, one stamp (max rel. diff to galsim %.1e)" % err,
+                 t_compile, t_single, t_single / t_gs))
+
+    batched = jax.jit(jax.vmap(lambda th: draw(jax_galsim, th, psf, method)))
+    for n in sizes:
+        rng = np.random.default_rng(n)
+        g = rng.uniform(-0.3, 0.3, size=(2, n))
+        thn = (jnp.full(n, theta[0]), jnp.full(n, theta[1]), jnp.asarray(g[0]),
+               jnp.asarray(g[1]), jnp.full(n, theta[4]))
+        t_c = first_call_time(lambda: batched(thn).block_until_ready())
+        t_b = steady_time(lambda: batched(thn).block_until_ready(), min_repeat=3,
+                          min_seconds=0.3 if quick else 1.0) / n
+        rows.append((name, "jax_galsim jit(vmap) over %d stamps, per stamp" % n, t_c, t_b, t_b / t_gs))
+
+    jac = jax.jit(jax.jacfwd(lambda th: draw(jax_galsim, th, psf, method)))
+    t_c = first_call_time(lambda: jax.block_until_ready(jac(th)))
+    t_j = steady_time(lambda: jax.block_until_ready(jac(th)), min_seconds=0.3 if quick else 1.0)
+    rows.append((name, "jax_galsim jit(jacfwd) over 5 parameters (x forward: %.2f)" % (t_j / t_single),
+                 t_c, t_j, t_j / t_gs))
+    return rows
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="shorter timings, 256 stamps only")
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    args = parser.parse_args(argv)
+
+    import jax
+    jax.config.update("jax_enable_x64", True)
+    sizes = (256,) if args.quick else (256, 1024)
+
+    rows = []
+    for name, case in CASES.items():
+        try:
+            rows += bench_case(name, case["psf"], case["method"], sizes, args.quick)
+        except NotImplementedError as err:
+            rows.append((name, "not implemented yet: %s" % err, None, None, None))
+        print("done:", name, flush=True)
+
+    lines = ["## Drawing a postage stamp (jax_galsim vs galsim)", "",
+             "Command: `python3 benchmarks/bench_draw.py%s`  " % (" --quick" if args.quick else ""),
+             "Machine: %s. Float64. Times are medians of steady-state calls; compile is the "
+             "first call of the jitted function (trace + compile + run)." % machine_line(), "",
+             "| case | row | compile (s) | time (us) | ratio to galsim |",
+             "|---|---|---:|---:|---:|"]
+    for name, row, t_c, t, ratio in rows:
+        fmt = lambda v, f: "" if v is None else f % v
+        lines.append("| %s | %s | %s | %s | %s |" % (name, row, fmt(t_c, "%.2f"),
+                                                    fmt(None if t is None else t * 1e6, "%.1f"),
+                                                    fmt(ratio, "%.2f")))
+    table = "\n".join(lines)
+    print(table)
+    if not args.no_write:
+        write_section("bench_draw", table)
+
+
+if __name__ == "__main__":
+    main()
