@@ -21,6 +21,7 @@ from .image import *
 from .wcs import *
 from .fits import *
 from .fitswcs import *
+from .random import *
 from .gsobject import *
 from .gaussian import *
 from .exponential import *
@@ -36,5 +37,6 @@ from . import utilities
 from . import fits
 from . import wcs
 from . import integ
+from . import random
 from . import core
 from . import _galsim

@@ -49,7 +49,8 @@ def demo(args):
     import jax_galsim
 
     p = dict(DEMO_PARAMS)
-    shape = dict(nx=p.pop("nx"), ny=p.pop("ny"), scale=p.pop("scale"))
+    shape = dict(nx=p.pop("nx"), ny=p.pop("ny"), scale=p.pop("scale"),
+                 dtype=np.float32 if args.float32 else np.float64)
 
     def draw_galsim():
         return _scene(galsim, **p).drawImage(**shape).array
@@ -87,7 +88,8 @@ def demo(args):
 
     print("Scene: Exponential(hlr=%(hlr)g, flux=%(flux)g).shear(g1=%(g1)g, g2=%(g2)g) * "
           "Moffat(beta=%(psf_beta)g, fwhm=%(psf_fwhm)g)" % p)
-    print("Image: %(nx)d x %(ny)d at scale %(scale)g arcsec/pixel, method='auto'" % shape)
+    print("Image: %d x %d at scale %g arcsec/pixel, method='auto', %s"
+          % (shape["nx"], shape["ny"], shape["scale"], np.dtype(shape["dtype"]).name))
     print("max |jax_galsim - galsim| (eager):  %.3e  (peak pixel %.4g, relative %.2e)"
           % (diff_eager, peak, diff_eager / peak))
     print("max |jax_galsim - galsim| (jit):    %.3e  (relative %.2e)" % (diff_jit, diff_jit / peak))
@@ -109,8 +111,12 @@ def _write_png(path, ref, ours, grad):
     fig, axes = plt.subplots(1, 4, figsize=(16, 4))
     panels = [(ref, "galsim"), (ours, "jax_galsim (jit)"), (ours - ref, "jax_galsim - galsim"),
               (grad, "d image / d hlr (jax.jacfwd)")]
-    for ax, (arr, title) in zip(axes, panels):
-        im = ax.imshow(arr, origin="lower", cmap="RdBu_r" if arr is not ref and arr is not ours else "viridis")
+    for k, (ax, (arr, title)) in enumerate(zip(axes, panels)):
+        if k < 2:
+            im = ax.imshow(arr, origin="lower", cmap="viridis")
+        else:  # signed maps: diverging colours centred on zero
+            lim = float(abs(arr).max()) or 1.0
+            im = ax.imshow(arr, origin="lower", cmap="RdBu_r", vmin=-lim, vmax=lim)
         ax.set_title(title)
         fig.colorbar(im, ax=ax, fraction=0.046)
     fig.tight_layout()
@@ -137,7 +143,8 @@ def main(argv=None):
     d = sub.add_parser("demo", help="draw a scene with jax_galsim and galsim and compare")
     d.add_argument("--output", default="output/demo.png", help="PNG to write [output/demo.png]")
     d.add_argument("--repeat", type=int, default=50, help="timing repetitions [50]")
-    d.add_argument("--float32", action="store_true", help="leave JAX in float32")
+    d.add_argument("--float32", action="store_true",
+                   help="float32 images and JAX's default precision (default: float64 as GalSim)")
     sub.add_parser("parity", help="run GalSim's test modules against jax_galsim",
                    add_help=False)
     if argv and argv[0] == "parity":
