@@ -38,5 +38,6 @@ from . import fits
 from . import wcs
 from . import integ
 from . import random
+from . import hsm
 from . import core
 from . import _galsim

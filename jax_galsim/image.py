@@ -1516,9 +1516,7 @@ class Image(Pytree):
         module)."""
         raise NotImplementedError("Image.addNoiseSNR is not implemented yet (noise: later issue)")
 
-    def FindAdaptiveMom(self, *args, **kwargs):
-        """Adaptive moments (HSM).  Not implemented yet."""
-        raise NotImplementedError("Image.FindAdaptiveMom is not implemented yet (HSM: later issue)")
+    # FindAdaptiveMom is attached by jax_galsim.hsm (imported by the package), as in GalSim.
 
 
 def _wrap_plain(xp, arr, xmin, ymin, b):
