@@ -22,7 +22,11 @@ and ``world_origin`` positions) are traced leaves, so ``jax.jit``, ``jax.grad`` 
 that need concrete values (singular Jacobian, ...) are skipped when values are traced.
 """
 
+import base64
+import marshal
 import math
+import pickle
+import types
 
 import numpy as np
 
@@ -1281,7 +1285,8 @@ class UVFunction(EuclideanWCS):
     JAX notes: the origins are traced leaves; the functions are static.  Whether the
     conversions can be traced depends on the user's functions (string functions use
     NumPy).  ``local`` uses GalSim's central finite differences with a 1-pixel step.
-    Writing Python-callable (non-string) functions to a FITS header is not implemented.
+    Python-callable functions are written to FITS headers as serialized byte code (as
+    GalSim does), readable by the same Python version.
     """
 
     _leaves = ("_origin", "_world_origin")
@@ -1434,13 +1439,6 @@ class UVFunction(EuclideanWCS):
 
     def _writeHeader(self, header, bounds):
         funcs = (self._orig_ufunc, self._orig_vfunc, self._orig_xfunc, self._orig_yfunc)
-        if any(f is not None and not isinstance(f, str) for f in funcs):
-            from .errors import GalSimNotImplementedError
-
-            raise GalSimNotImplementedError(
-                "Writing a UVFunction with Python-callable functions to a FITS header is not "
-                "implemented yet in jax_galsim: later issue"
-            )
         header["GS_WCS"] = ("UVFunction", "GalSim WCS name")
         header["GS_X0"] = (_header_value(self.origin.x), "GalSim image origin x")
         header["GS_Y0"] = (_header_value(self.origin.y), "GalSim image origin y")
@@ -1448,12 +1446,12 @@ class UVFunction(EuclideanWCS):
         header["GS_V0"] = (_header_value(self.world_origin.y), "GalSim world origin v")
         header["GS_COLOR"] = (int(self._uses_color), "GalSim wcs uses color?")
         for f, letter in zip(funcs, "UVXY"):
-            _write_string_func(f, letter, header)
+            _write_func(f, letter, header)
         return self.affine(bounds.true_center)._writeLinearWCS(header, bounds)
 
     @staticmethod
     def _readHeader(header):
-        funcs = [_read_string_func(letter, header) for letter in "UVXY"]
+        funcs = [_read_func(letter, header) for letter in "UVXY"]
         return UVFunction(
             *funcs,
             origin=_position.PositionD(header["GS_X0"], header["GS_Y0"]),
@@ -1476,31 +1474,59 @@ class UVFunction(EuclideanWCS):
 _FITS_STR_LEN = 68
 
 
-def _write_string_func(func, letter, header):
-    """Write a string function over as many 68-character header cards as it needs
-    (keys GS_<L>_N, GS_<L>_STR, GS_<L>0001, ...), GalSim's layout."""
+def _serialize_func(func):
+    """A Python function as text: its byte code (marshal), name, defaults and closure
+    values (modules by name), pickled and base64-encoded, as GalSim stores them.  Other
+    callables are pickled whole.  Readable only by the same Python version."""
+    if isinstance(func, types.FunctionType):
+        closure = None
+        if func.__closure__:
+            closure = [("module_" + c.cell_contents.__name__)
+                       if isinstance(c.cell_contents, types.ModuleType) else c.cell_contents
+                       for c in func.__closure__]
+        payload = (0, marshal.dumps(func.__code__), func.__name__, func.__defaults__, closure)
+    else:
+        payload = (1, func)
+    return base64.b64encode(pickle.dumps(payload)).decode()
+
+
+def _deserialize_func(text):
+    payload = pickle.loads(base64.b64decode(text))
+    if payload[0] != 0:
+        return payload[1]
+    code, name, defaults, closure_items = payload[1:]
+    closure = None
+    if closure_items is not None:
+        closure = tuple(
+            types.CellType(__import__(v[7:]) if isinstance(v, str) and v.startswith("module_") else v)
+            for v in closure_items)
+    return types.FunctionType(marshal.loads(code), globals(), name, defaults, closure)
+
+
+def _write_func(func, letter, header):
+    """Write a function over as many 68-character header cards as it needs (keys
+    GS_<L>_N, then GS_<L>_STR for a string or GS_<L>_FN for a serialized callable, then
+    GS_<L>0001, ...): GalSim's layout."""
     if func is None:
         return
-    n = (len(func) - 1) // _FITS_STR_LEN + 1
+    if isinstance(func, str):
+        text, first = func, "GS_%s_STR" % letter
+    else:
+        text, first = _serialize_func(func), "GS_%s_FN" % letter
+    n = (len(text) - 1) // _FITS_STR_LEN + 1
     header["GS_" + letter + "_N"] = n
     for i in range(n):
-        key = "GS_%s_STR" % letter if i == 0 else "GS_%s%04d" % (letter, i)
-        header[key] = func[i * _FITS_STR_LEN : (i + 1) * _FITS_STR_LEN]
+        key = first if i == 0 else "GS_%s%04d" % (letter, i)
+        header[key] = text[i * _FITS_STR_LEN : (i + 1) * _FITS_STR_LEN]
 
 
-def _read_string_func(letter, header):
-    if "GS_" + letter + "_STR" in header:
-        n = header["GS_" + letter + "_N"]
-        return "".join(
-            header["GS_%s_STR" % letter if i == 0 else "GS_%s%04d" % (letter, i)] for i in range(n)
-        )
-    if "GS_" + letter + "_FN" in header:
-        from .errors import GalSimNotImplementedError
-
-        raise GalSimNotImplementedError(
-            "Reading pickled Python functions of a UVFunction/RaDecFunction from a FITS header "
-            "is not implemented yet in jax_galsim: later issue"
-        )
+def _read_func(letter, header):
+    for suffix in ("_STR", "_FN"):
+        first = "GS_" + letter + suffix
+        if first in header:
+            n = header["GS_" + letter + "_N"]
+            text = "".join(header[first if i == 0 else "GS_%s%04d" % (letter, i)] for i in range(n))
+            return text if suffix == "_STR" else _deserialize_func(text)
     return None
 
 
