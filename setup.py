@@ -22,8 +22,9 @@ setup(
     extras_require={
         # galsim itself is the reference the demo, the benchmarks and the tests compare to
         "demo": REFERENCE,
-        "test": REFERENCE + ["pytest>=7", "pytest-xdist>=3", "LSSTDESC.Coord>=1.2"],
-        "cosmo": [],
+        # pyccl is the reference the cosmology tests compare to
+        "test": REFERENCE + ["pytest>=7", "pytest-xdist>=3", "LSSTDESC.Coord>=1.2", "pyccl>=3"],
+        "cosmo": ["matplotlib>=3.7"],
         "inference": [],
     },
     entry_points={"console_scripts": ["jax-galsim=jax_galsim.cli:main"]},

@@ -1,3 +1,3 @@
-"""Differentiable cosmology and lensing-field simulators (see the issues for what lands here)."""
+"""Differentiable cosmology (background, growth, EH/halofit P(k), Limber C_ell) and LSST Y10 log-normal lensing maps."""
 
 __version__ = "0.1.0"

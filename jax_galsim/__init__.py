@@ -22,6 +22,8 @@ from .wcs import *
 from .fits import *
 from .fitswcs import *
 from .random import *
+from .noise import *
+from .table import *
 from .gsobject import *
 from .gaussian import *
 from .exponential import *
@@ -38,6 +40,8 @@ from . import fits
 from . import wcs
 from . import integ
 from . import random
+from . import noise
+from . import table
 from . import hsm
 from . import core
 from . import _galsim

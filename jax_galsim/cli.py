@@ -7,6 +7,10 @@ Subcommands:
     jax_galsim and with GalSim, write a PNG comparing them, and print the largest
     pixel difference and both timings (jax_galsim eager, jitted compile and
     steady-state, and the gradient of the image with respect to the galaxy size).
+``lensing-maps [options]``
+    Draw tomographic log-normal convergence maps at the LSST Y10 fiducial (``cosmo``),
+    write FITS and a PNG of the bins, and plot measured against theoretical C_ell
+    (``jax-galsim lensing-maps --help``).
 ``parity [FILE ...]``
     Run GalSim's own test modules against jax_galsim (needs a source checkout: it runs
     ``tests/parity/run_parity.py``).  Arguments are passed through.
@@ -147,8 +151,13 @@ def main(argv=None):
                    help="float32 images and JAX's default precision (default: float64 as GalSim)")
     sub.add_parser("parity", help="run GalSim's test modules against jax_galsim",
                    add_help=False)
+    sub.add_parser("lensing-maps", help="log-normal lensing maps at LSST Y10 (cosmo)",
+                   add_help=False)
     if argv and argv[0] == "parity":
         return parity(argv[1:])
+    if argv and argv[0] == "lensing-maps":
+        from cosmo.cli import lensing_maps_main
+        return lensing_maps_main(argv[1:])
     args = parser.parse_args(argv)
     if args.command == "demo":
         return demo(args)

@@ -1511,10 +1511,7 @@ class Image(Pytree):
         """Add noise drawn from the `BaseNoise` object ``noise`` to the image."""
         noise.applyTo(self)
 
-    def addNoiseSNR(self, noise, snr, preserve_flux=False):
-        """Add noise scaled to reach signal-to-noise ``snr`` (provided by the noise
-        module)."""
-        raise NotImplementedError("Image.addNoiseSNR is not implemented yet (noise: later issue)")
+    # addNoiseSNR is attached by jax_galsim.noise (imported by the package), as in GalSim.
 
     # FindAdaptiveMom is attached by jax_galsim.hsm (imported by the package), as in GalSim.
 

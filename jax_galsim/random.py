@@ -1265,27 +1265,6 @@ class Chi2Deviate(BaseDeviate):
 
 
 # --- DistDeviate ---------------------------------------------------------------------------
-def _lookup_table_class():
-    try:
-        from .table import LookupTable
-    except ImportError:
-        return None
-    return LookupTable
-
-
-class _InverseCDF:
-    """x as a piecewise-linear function of the cumulative probability (GalSim keeps a
-    linear `LookupTable` with ``x`` = cdf values and ``f`` = abscissae)."""
-
-    def __init__(self, cdf, xarray):
-        self.x = cdf
-        self.f = xarray
-
-    def __call__(self, p):
-        res = np.interp(p, self.x, self.f)
-        return float(res) if np.ndim(res) == 0 else res
-
-
 class DistDeviate(BaseDeviate):
     """Random values drawn from an arbitrary probability distribution, by inverting its
     cumulative distribution (tabulated and linearly interpolated) at a uniform value.
@@ -1318,7 +1297,7 @@ class DistDeviate(BaseDeviate):
         self.reset(seed)
         if function is None:
             raise TypeError("You must pass a function to DistDeviate!")
-        LookupTable = _lookup_table_class()
+        from .table import LookupTable, _LookupTable
         self._interpolant = interpolant
         self._npoints = npoints
         self._xmin = x_min
@@ -1336,8 +1315,6 @@ class DistDeviate(BaseDeviate):
                         x_min=x_min,
                         x_max=x_max,
                     )
-                if LookupTable is None:
-                    raise GalSimNotImplementedError("DistDeviate from a file needs jax_galsim.LookupTable (table.py)")
                 function = LookupTable.from_file(function, interpolant=interpolant)
                 x_min = function.x_min
                 x_max = function.x_max
@@ -1364,7 +1341,7 @@ class DistDeviate(BaseDeviate):
                     interpolant=interpolant,
                     function=function,
                 )
-            if LookupTable is not None and isinstance(function, LookupTable):
+            if isinstance(function, LookupTable):
                 if (x_min not in (None, function.x_min)) or (x_max not in (None, function.x_max)):
                     raise GalSimIncompatibleValuesError(
                         "Cannot provide x_min or x_max with a LookupTable function",
@@ -1384,7 +1361,7 @@ class DistDeviate(BaseDeviate):
                     )
             self._function = function
 
-        is_table = LookupTable is not None and isinstance(function, LookupTable)
+        is_table = isinstance(function, LookupTable)
         if npoints is None and is_table and not function.x_log and not function.f_log:
             xarray = np.array(function.x, dtype=float)
             pdf = np.array(function.f, dtype=float)
@@ -1405,7 +1382,7 @@ class DistDeviate(BaseDeviate):
 
         cdf = np.cumsum(pdf)
         cdf /= cdf[-1]
-        self._inverse_cdf = _InverseCDF(cdf, xarray)
+        self._inverse_cdf = _LookupTable(cdf, xarray, interpolant='linear')
         self.x_min = x_min
         self.x_max = x_max
 
