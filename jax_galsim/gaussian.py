@@ -1,0 +1,104 @@
+"""The Gaussian profile."""
+
+import numpy as np
+
+from .core.backend import as_scalar, is_traced
+from .errors import GalSimIncompatibleValuesError
+from .gsobject import GSObject, _out
+
+__all__ = ["Gaussian"]
+
+
+class Gaussian(GSObject):
+    r"""A 2D Gaussian surface brightness profile,
+    :math:`I(r) = \frac{F}{2\pi\sigma^2} e^{-r^2 / 2\sigma^2}`.
+
+    Parameters:
+        half_light_radius: The half-light radius (world units, e.g. arcsec).
+        sigma:             The standard deviation (world units).
+        fwhm:              The full width at half maximum (world units).
+                           [Exactly one of ``sigma``, ``fwhm`` or ``half_light_radius``.]
+        flux:              The total flux (photons/cm^2/s). [default: 1]
+        gsparams:          An optional `GSParams`.
+    """
+
+    _params = ("sigma", "flux")
+    _opt_params = {"flux": float}
+    _single_params = [{"sigma": float, "half_light_radius": float, "fwhm": float}]
+
+    _fwhm_factor = 2.3548200450309493
+    _hlr_factor = 1.1774100225154747
+    _inv_twopi = 0.15915494309189535
+
+    _has_hard_edges = False
+    _is_axisymmetric = True
+    _is_analytic_x = True
+    _is_analytic_k = True
+
+    def __init__(self, half_light_radius=None, sigma=None, fwhm=None, flux=1.0, gsparams=None):
+        from .gsparams import GSParams
+        if fwhm is not None:
+            if sigma is not None or half_light_radius is not None:
+                raise GalSimIncompatibleValuesError(
+                    "Only one of sigma, fwhm, and half_light_radius may be specified",
+                    fwhm=fwhm, sigma=sigma, half_light_radius=half_light_radius)
+            sigma = fwhm / Gaussian._fwhm_factor
+        elif half_light_radius is not None:
+            if sigma is not None:
+                raise GalSimIncompatibleValuesError(
+                    "Only one of sigma, fwhm, and half_light_radius may be specified",
+                    fwhm=fwhm, sigma=sigma, half_light_radius=half_light_radius)
+            sigma = half_light_radius / Gaussian._hlr_factor
+        elif sigma is None:
+            raise GalSimIncompatibleValuesError(
+                "One of sigma, fwhm, and half_light_radius must be specified",
+                fwhm=fwhm, sigma=sigma, half_light_radius=half_light_radius)
+        self._sigma = as_scalar(sigma)
+        self._flux = as_scalar(flux)
+        self._gsparams = GSParams.check(gsparams)
+
+    @property
+    def sigma(self):
+        """The sigma of this Gaussian profile."""
+        return _out(self._sigma)
+
+    @property
+    def half_light_radius(self):
+        """The half-light radius of this Gaussian profile."""
+        return _out(self._sigma * Gaussian._hlr_factor)
+
+    @property
+    def fwhm(self):
+        """The FWHM of this Gaussian profile."""
+        return _out(self._sigma * Gaussian._fwhm_factor)
+
+    @property
+    def _norm(self):
+        return self._flux / (self._sigma ** 2) * Gaussian._inv_twopi
+
+    @property
+    def _maxk(self):
+        return np.sqrt(-2.0 * np.log(self.gsparams.maxk_threshold)) / self._sigma
+
+    @property
+    def _stepk(self):
+        R = max(np.sqrt(-2.0 * np.log(self.gsparams.folding_threshold)),
+                self.gsparams.stepk_minimum_hlr * Gaussian._hlr_factor)
+        return np.pi / (R * self._sigma)
+
+    @property
+    def _max_sb(self):
+        return self._norm
+
+    def _xValue_array(self, x, y):
+        xp = self._xp_for(x, y)
+        rsq = x * x + y * y
+        return self._norm * xp.exp(-0.5 * rsq / (self._sigma ** 2))
+
+    def _kValue_array(self, kx, ky):
+        xp = self._xp_for(kx, ky)
+        ksq = (kx * kx + ky * ky) * (self._sigma ** 2)
+        return self._flux * xp.exp(-0.5 * ksq) + 0j
+
+    def withFlux(self, flux):
+        return Gaussian(sigma=self._sigma, flux=flux, gsparams=self.gsparams)
