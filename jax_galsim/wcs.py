@@ -841,24 +841,11 @@ class ShearWCS(LocalWCS):
         return "galsim.ShearWCS(%r, %r)" % (self._scale, self._shear)
 
 
-class JacobianWCS(LocalWCS):
-    """The most general local linear WCS, a 2x2 Jacobian matrix:
+class _JacobianElements:
+    """The four elements du/dx, du/dy, dv/dx, dv/dy, shared by `JacobianWCS` and
+    `AffineTransform` (stored as traced leaves ``_dudx`` ...)."""
 
-        u = dudx x + dudy y
-        v = dvdx x + dvdy y
-
-    Parameters:
-        dudx, dudy, dvdx, dvdy:  The Jacobian elements (world units per pixel).
-
-    ``getMatrix()`` returns the matrix; ``getDecomposition()`` its equivalent scale,
-    shear, rotation and flip.
-    """
-
-    _req_params = {"dudx": float, "dudy": float, "dvdx": float, "dvdy": float}
-    _leaves = ("_dudx", "_dudy", "_dvdx", "_dvdy")
-    _static = ()
-
-    def __init__(self, dudx, dudy, dvdx, dvdy):
+    def _set_jacobian(self, dudx, dudy, dvdx, dvdy):
         self._dudx = as_scalar(dudx)
         self._dudy = as_scalar(dudy)
         self._dvdx = as_scalar(dvdx)
@@ -883,6 +870,27 @@ class JacobianWCS(LocalWCS):
     def dvdy(self):
         """dv/dy"""
         return self._dvdy
+
+
+class JacobianWCS(_JacobianElements, LocalWCS):
+    """The most general local linear WCS, a 2x2 Jacobian matrix:
+
+        u = dudx x + dudy y
+        v = dvdx x + dvdy y
+
+    Parameters:
+        dudx, dudy, dvdx, dvdy:  The Jacobian elements (world units per pixel).
+
+    ``getMatrix()`` returns the matrix; ``getDecomposition()`` its equivalent scale,
+    shear, rotation and flip.
+    """
+
+    _req_params = {"dudx": float, "dudy": float, "dvdx": float, "dvdy": float}
+    _leaves = ("_dudx", "_dudy", "_dvdx", "_dvdy")
+    _static = ()
+
+    def __init__(self, dudx, dudy, dvdx, dvdy):
+        self._set_jacobian(dudx, dudy, dvdx, dvdy)
 
     @property
     def _det(self):
@@ -1156,7 +1164,7 @@ class OffsetShearWCS(UniformWCS):
         )
 
 
-class AffineTransform(UniformWCS):
+class AffineTransform(_JacobianElements, UniformWCS):
     """The most general uniform WCS: a 2x2 Jacobian plus an offset.
 
         u = dudx (x-x0) + dudy (y-y0) + u0
@@ -1174,30 +1182,7 @@ class AffineTransform(UniformWCS):
 
     def __init__(self, dudx, dudy, dvdx, dvdy, origin=None, world_origin=None):
         self._origin, self._world_origin = _check_origin(origin, world_origin)
-        self._dudx = as_scalar(dudx)
-        self._dudy = as_scalar(dudy)
-        self._dvdx = as_scalar(dvdx)
-        self._dvdy = as_scalar(dvdy)
-
-    @property
-    def dudx(self):
-        """du/dx"""
-        return self._dudx
-
-    @property
-    def dudy(self):
-        """du/dy"""
-        return self._dudy
-
-    @property
-    def dvdx(self):
-        """dv/dx"""
-        return self._dvdx
-
-    @property
-    def dvdy(self):
-        """dv/dy"""
-        return self._dvdy
+        self._set_jacobian(dudx, dudy, dvdx, dvdy)
 
     @property
     def _local_wcs(self):
