@@ -23,9 +23,10 @@ setup(
         # galsim itself is the reference the demo, the benchmarks and the tests compare to
         "demo": REFERENCE,
         # pyccl is the reference the cosmology tests compare to
-        "test": REFERENCE + ["pytest>=7", "pytest-xdist>=3", "LSSTDESC.Coord>=1.2", "pyccl>=3"],
+        "test": REFERENCE + ["pytest>=7", "pytest-xdist>=3", "LSSTDESC.Coord>=1.2", "pyccl>=3",
+                            "optax>=0.2.3"],
         "cosmo": ["matplotlib>=3.7"],
-        "inference": [],
+        "inference": ["optax>=0.2.3", "matplotlib>=3.7"],
     },
     entry_points={"console_scripts": ["jax-galsim=jax_galsim.cli:main"]},
 )

@@ -24,6 +24,7 @@ from .fitswcs import *
 from .random import *
 from .noise import *
 from .table import *
+from .sed import *
 from .gsobject import *
 from .gaussian import *
 from .exponential import *
@@ -33,6 +34,8 @@ from .deltafunction import *
 from .transform import *
 from .sum import *
 from .convolve import *
+from .fouriersqrt import *
+from .photon_array import *
 
 from . import errors
 from . import utilities
@@ -44,4 +47,7 @@ from . import noise
 from . import table
 from . import hsm
 from . import core
+from . import fft
+from . import photon_array
+from . import meta_data
 from . import _galsim

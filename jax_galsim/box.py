@@ -82,6 +82,17 @@ class Box(GSObject):
     def withFlux(self, flux):
         return Box(width=self._width, height=self._height, flux=flux, gsparams=self.gsparams)
 
+    def _shoot(self, photons, rng):
+        # Uniform over the rectangle.
+        from .core.shoot import photon_rng
+        r = photon_rng(rng)
+        n = len(photons)
+        u = r.uniform(2 * n)
+        # Interleaved per photon, y's uniform first, as in GalSim's compiled code.
+        photons.x = self._width * (u[1::2] - 0.5)
+        photons.y = self._height * (u[0::2] - 0.5)
+        photons.flux = self._flux / n
+
 
 class Pixel(Box):
     """A square top-hat of side ``scale`` (world units): the pixel response.
@@ -172,3 +183,8 @@ class TopHat(GSObject):
 
     def withFlux(self, flux):
         return TopHat(radius=self._radius, flux=flux, gsparams=self.gsparams)
+
+    def _shoot(self, photons, rng):
+        # Uniform over the disk: r = R sqrt(u).
+        self._shoot_radial(photons, rng, lambda u, xp: xp.sqrt(u), self._radius,
+                           polar_map=lambda rsq: 1.0, reject_zero=False)

@@ -11,6 +11,9 @@ Subcommands:
     Draw tomographic log-normal convergence maps at the LSST Y10 fiducial (``cosmo``),
     write FITS and a PNG of the bins, and plot measured against theoretical C_ell
     (``jax-galsim lensing-maps --help``).
+``so3-demo [options]``
+    Train the SO(3) diffusion model on a toy IGSO(3) mixture and on the intrinsic-
+    alignment halo catalogue, and write plots to ``output/so3-demo/`` (``inference``).
 ``parity [FILE ...]``
     Run GalSim's own test modules against jax_galsim (needs a source checkout: it runs
     ``tests/parity/run_parity.py``).  Arguments are passed through.
@@ -155,6 +158,11 @@ def main(argv=None):
                    add_help=False)
     if argv and argv[0] == "parity":
         return parity(argv[1:])
+    sub.add_parser("so3-demo", help="SO(3) diffusion: toy and intrinsic alignments (inference)",
+                   add_help=False)
+    if argv and argv[0] == "so3-demo":
+        from inference.cli_so3 import main as so3_main
+        return so3_main(argv[1:])
     if argv and argv[0] == "lensing-maps":
         from cosmo.cli import lensing_maps_main
         return lensing_maps_main(argv[1:])

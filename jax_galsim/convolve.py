@@ -5,11 +5,10 @@ import numpy as np
 from .errors import GalSimError, GalSimNotImplementedError, galsim_warn
 from .gsobject import GSObject, _out, _concrete
 from .sum import _parse_list, _reduce
+from .core import realspace as _rs
 
-__all__ = ["Convolve", "Convolution"]
-
-#: Gauss-Legendre nodes per axis for real-space convolution with a box (pixel).
-_REAL_SPACE_NODES = 24
+__all__ = ["Convolve", "Convolution", "Deconvolve", "Deconvolution",
+           "AutoConvolve", "AutoConvolution", "AutoCorrelate", "AutoCorrelation"]
 
 
 def Convolve(*args, **kwargs):
@@ -41,9 +40,13 @@ class Convolution(GSObject):
         propagate_gsparams: Whether to apply gsparams to the components. [default: True]
 
     JAX notes: the components are pytree leaves; their number and ``real_space`` are
-    static.  Real-space convolution is implemented when one of the two components is a
-    `Box`/`Pixel` (the usual pixel convolution), by Gauss-Legendre quadrature over the
-    box.
+    static.  Real-space convolution of two profiles (any two profiles analytic in real
+    space) uses the split Gauss-Legendre quadrature of
+    :mod:`jax_galsim.core.realspace`: the sub-intervals end exactly at the hard edges of
+    both profiles (boxes, truncated or top-hat disks, and their affine transforms), so the
+    integrand is smooth on each piece; the node count is static (from
+    ``gsparams.realspace_relerr``), so the same code runs eagerly and under
+    ``jit``/``grad``.
     """
 
     _leaves = ("_obj_list",)
@@ -170,6 +173,17 @@ class Convolution(GSObject):
     def _flux_per_photon(self):
         return self._calculate_flux_per_photon()
 
+    def _shoot(self, photons, rng):
+        # Shoot each component and add the positions (convolving the photon arrays).
+        from .core.shoot import photon_rng
+        from .photon_array import PhotonArray
+        r = photon_rng(rng)
+        self._obj_list[0]._shoot(photons, r)
+        for obj in self._obj_list[1:]:
+            p1 = PhotonArray(len(photons))
+            obj._shoot(p1, r)
+            photons.convolve(p1, r)
+
     @property
     def _max_sb(self):
         area = sum(obj._flux / obj._max_sb for obj in self._obj_list)
@@ -189,25 +203,14 @@ class Convolution(GSObject):
         if len(self._obj_list) != 2 or not all(o.is_analytic_x for o in self._obj_list):
             raise GalSimError(
                 "At least one profile in %s does not implement real-space convolution" % self)
-        from .box import Box
         a, b = self._obj_list
-        if isinstance(a, Box) and not isinstance(b, Box):
-            a, b = b, a
-        if not isinstance(b, Box):
-            raise GalSimNotImplementedError(
-                "Real-space convolution is implemented only when one component is a Box or "
-                "Pixel; use real_space=False.")
-        # (a * box)(x) = box_norm * integral over the box of a(x - u) du
         xp = self._xp_for(x, y)
-        t, w = np.polynomial.legendre.leggauss(_REAL_SPACE_NODES)
-        hw, hh = 0.5 * b._width, 0.5 * b._height
-        x = xp.asarray(x)[..., None, None]
-        y = xp.asarray(y)[..., None, None]
-        u = hw * xp.asarray(t)[:, None]
-        v = hh * xp.asarray(t)[None, :]
-        ww = xp.asarray(np.outer(w, w)) * (hw * hh)
-        vals = a._xValue_array(x - u, y - v)
-        return (vals * ww).sum(axis=(-1, -2)) * b._norm
+        n = _rs.nodes_for_relerr(self.gsparams.realspace_relerr)
+        gsp = self.gsparams
+        abserr = gsp.realspace_abserr * self._flux if _concrete(self._flux) else 0.0
+        return _rs.convolve_real_space(a._xValue_array, _support(a), b._xValue_array,
+                                       _support(b), x, y, xp, n,
+                                       relerr=gsp.realspace_relerr, abserr=abs(abserr))
 
     def _kValue_array(self, kx, ky):
         out = self._obj_list[0]._kValue_array(kx, ky)
@@ -234,3 +237,282 @@ class Convolution(GSObject):
         if self._real_space:
             s += ", real_space=True"
         return s + ")"
+
+
+# ------------------------------------------------------------------ real-space supports
+def _support(obj):
+    """The `~jax_galsim.core.realspace.Support` of a profile: where it may be non-zero.
+
+    A profile class may provide its own ``_realspace_support()``; otherwise boxes,
+    top hats, truncated Moffats and their transformations are recognised, and anything
+    else is treated as smooth with negligible flux beyond ``2 pi / stepk`` of its
+    centroid."""
+    from .box import Box, TopHat
+    from .moffat import Moffat
+    from .transform import Transformation
+    custom = getattr(obj, "_realspace_support", None)
+    if custom is not None:
+        return custom()
+    if isinstance(obj, Box):
+        return _rs.Support("parallelogram", 0.0, 0.0,
+                           ((0.5 * obj._width, 0.0), (0.0, 0.5 * obj._height)))
+    if isinstance(obj, TopHat):
+        return _rs.Support("ellipse", 0.0, 0.0, ((obj._radius, 0.0), (0.0, obj._radius)))
+    if isinstance(obj, Moffat) and obj._trunc > 0.0:
+        return _rs.Support("ellipse", 0.0, 0.0, ((obj._trunc, 0.0), (0.0, obj._trunc)))
+    if isinstance(obj, Convolution) and len(obj.obj_list) == 1:
+        return _support(obj.obj_list[0])
+    if isinstance(obj, Transformation):
+        s = _support(obj._original)
+        if s.kind != "none":
+            jac = obj.jac
+            A = ((jac[0, 0], jac[0, 1]), (jac[1, 0], jac[1, 1]))
+            cx = A[0][0] * s.cx + A[0][1] * s.cy + obj._dx
+            cy = A[1][0] * s.cx + A[1][1] * s.cy + obj._dy
+            J = tuple(tuple(A[i][0] * s.J[0][j] + A[i][1] * s.J[1][j] for j in range(2))
+                      for i in range(2))
+            return _rs.Support(s.kind, cx, cy, J)
+    cen = obj._centroid
+    return _rs.Support("none", cen.x, cen.y, 2.0 * np.pi / obj._stepk)
+
+
+# ------------------------------------------------------------------ deconvolution
+def Deconvolve(obj, gsparams=None, propagate_gsparams=True):
+    """Deconvolve by a `GSObject`; returns a `Deconvolution`."""
+    if isinstance(obj, GSObject):
+        return Deconvolution(obj, gsparams=gsparams, propagate_gsparams=propagate_gsparams)
+    raise TypeError("Argument to Deconvolve must be either a GSObject or a ChromaticObject.")
+
+
+class _Wrapper(GSObject):
+    """Shared machinery of profiles that wrap one other profile (``orig_obj``)."""
+
+    _leaves = ("_orig_obj",)
+    _static = ("_gsparams", "_propagate_gsparams")
+
+    def _init_wrapper(self, obj, gsparams, propagate_gsparams, what):
+        from .gsparams import GSParams
+        if not isinstance(obj, GSObject):
+            raise TypeError("Argument to %s must be a GSObject." % what)
+        self._gsparams = GSParams.check(gsparams, obj.gsparams)
+        self._propagate_gsparams = propagate_gsparams
+        self._orig_obj = obj.withGSParams(self._gsparams) if propagate_gsparams else obj
+
+    @property
+    def orig_obj(self):
+        """The original object being wrapped."""
+        return self._orig_obj
+
+    def _prepareDraw(self):
+        self._orig_obj._prepareDraw()
+
+    def _with_gsparams(self, gsparams):
+        ret = self.tree_replace(_gsparams=gsparams)
+        if self._propagate_gsparams:
+            ret = ret.tree_replace(_orig_obj=self._orig_obj.withGSParams(gsparams))
+        return ret
+
+    def __repr__(self):
+        return "galsim.%s(%r, gsparams=%r, propagate_gsparams=%r)" % (
+            type(self).__name__, self._orig_obj, self._gsparams, self._propagate_gsparams)
+
+    def _no_xvalue(self, *args, **kwargs):
+        raise GalSimNotImplementedError(
+            "%s does not implement xValue (it is not analytic in real space)"
+            % type(self).__name__)
+
+
+class Deconvolution(_Wrapper):
+    """The deconvolution kernel of a `GSObject`: its Fourier transform is ``1 / f(k)``.
+
+    Normally made by `Deconvolve`.  Where ``|f(k)|`` falls below
+    ``flux * gsparams.kvalue_accuracy`` the inverse is capped at the inverse of that
+    value, and drawn k images are zero beyond the original's ``maxk`` (GalSim's rule).
+    Not analytic in real space; cannot be photon shot.
+
+    Parameters:
+        obj:                The object to deconvolve.
+        gsparams:           An optional `GSParams` (default: the object's).
+        propagate_gsparams: Whether to apply gsparams to the object. [default: True]
+
+    JAX notes: the wrapped profile is a pytree leaf; the cap and the ``maxk`` cut are
+    applied with ``where`` so the kernel is differentiable.
+    """
+
+    _has_hard_edges = False
+    _is_analytic_x = False
+
+    def __init__(self, obj, gsparams=None, propagate_gsparams=True):
+        self._init_wrapper(obj, gsparams, propagate_gsparams, "Deconvolution")
+
+    def __str__(self):
+        return "galsim.Deconvolve(%s)" % self._orig_obj
+
+    @property
+    def _min_acc_kvalue(self):
+        return self._orig_obj._flux * self.gsparams.kvalue_accuracy
+
+    @property
+    def _maxk(self):
+        return self._orig_obj._maxk
+
+    @property
+    def _stepk(self):
+        return self._orig_obj._stepk
+
+    @property
+    def _is_axisymmetric(self):
+        return self._orig_obj.is_axisymmetric
+
+    @property
+    def _is_analytic_k(self):
+        return self._orig_obj.is_analytic_k
+
+    @property
+    def _centroid(self):
+        return -self._orig_obj.centroid
+
+    @property
+    def _flux(self):
+        return 1.0 / self._orig_obj._flux
+
+    @property
+    def _max_sb(self):
+        return -self._orig_obj._max_sb / self._orig_obj._flux ** 2
+
+    _xValue = _Wrapper._no_xvalue
+
+    def _inverse(self, kval, xp):
+        small = xp.abs(kval) < self._min_acc_kvalue
+        return xp.where(small, 1.0 / self._min_acc_kvalue, 1.0 / xp.where(small, 1.0, kval))
+
+    def _kValue(self, kpos):
+        from .gsobject import _cout
+        kval = self._orig_obj._kValue(kpos)
+        xp = self._xp_for(kval)
+        return _cout(self._inverse(xp.asarray(kval), xp))
+
+    def _kValue_array(self, kx, ky):
+        xp = self._xp_for(kx, ky)
+        inv = self._inverse(self._orig_obj._kValue_array(kx, ky), xp)
+        return xp.where(kx * kx + ky * ky > self._maxk ** 2, 0.0, inv)
+
+
+# ------------------------------------------------------------------ auto-convolution
+def AutoConvolve(obj, real_space=None, gsparams=None, propagate_gsparams=True):
+    """Convolve a `GSObject` with itself; returns an `AutoConvolution`."""
+    if isinstance(obj, GSObject):
+        return AutoConvolution(obj, real_space=real_space, gsparams=gsparams,
+                               propagate_gsparams=propagate_gsparams)
+    raise TypeError("Argument to AutoConvolve must be either a GSObject or a ChromaticObject.")
+
+
+def AutoCorrelate(obj, real_space=None, gsparams=None, propagate_gsparams=True):
+    """Correlate a `GSObject` with itself; returns an `AutoCorrelation`."""
+    if isinstance(obj, GSObject):
+        return AutoCorrelation(obj, real_space=real_space, gsparams=gsparams,
+                               propagate_gsparams=propagate_gsparams)
+    raise TypeError("Argument to AutoCorrelate must be either a GSObject or a ChromaticObject.")
+
+
+class _AutoBase(Convolution):
+    _leaves = ("_orig_obj",)
+    _static = ("_real_space", "_gsparams", "_propagate_gsparams")
+    _what = ""
+
+    def __init__(self, obj, real_space=None, gsparams=None, propagate_gsparams=True):
+        from .gsparams import GSParams
+        name = type(self).__name__
+        if not isinstance(obj, GSObject):
+            raise TypeError("Argument to %s must be a GSObject." % name)
+        hard_edge = obj.has_hard_edges
+        if real_space is None:
+            real_space = hard_edge
+        elif bool(real_space) != real_space:
+            raise TypeError("real_space must be a boolean")
+        if not real_space and hard_edge:
+            galsim_warn("Doing auto-%s of object with hard edges. "
+                        "This might be more accurate and/or faster using real_space=True"
+                        % self._what)
+        if real_space and not obj.is_analytic_x:
+            galsim_warn("Object to be auto-%s is not analytic in real space. "
+                        "Cannot use real space convolution. Switching to DFT method."
+                        % ("convolved" if self._what == "convolution" else "correlated"))
+            real_space = False
+        self._real_space = bool(real_space)
+        self._gsparams = GSParams.check(gsparams, obj.gsparams)
+        self._propagate_gsparams = propagate_gsparams
+        self._orig_obj = obj.withGSParams(self._gsparams) if propagate_gsparams else obj
+
+    @property
+    def orig_obj(self):
+        """The original object being auto-convolved or auto-correlated."""
+        return self._orig_obj
+
+    def _prepareDraw(self):
+        self._orig_obj._prepareDraw()
+
+    def _with_gsparams(self, gsparams):
+        ret = self.tree_replace(_gsparams=gsparams)
+        if self._propagate_gsparams:
+            ret = ret.tree_replace(_orig_obj=self._orig_obj.withGSParams(gsparams))
+        return ret
+
+    def __repr__(self):
+        return "galsim.%s(%r, real_space=%r, gsparams=%r, propagate_gsparams=%r)" % (
+            type(self).__name__, self._orig_obj, self._real_space, self._gsparams,
+            self._propagate_gsparams)
+
+    def __str__(self):
+        s = "galsim.%s(%s" % (self._str_name, self._orig_obj)
+        if self._real_space:
+            s += ", real_space=True"
+        return s + ")"
+
+
+class AutoConvolution(_AutoBase):
+    """The convolution of a `GSObject` with itself (``Convolve([obj, obj])``).
+
+    Parameters:
+        obj:                The object to be convolved with itself.
+        real_space:         Whether to convolve in real space (None: automatic, true when
+                            the object has hard edges). [default: None]
+        gsparams:           An optional `GSParams` (default: the object's).
+        propagate_gsparams: Whether to apply gsparams to the object. [default: True]
+
+    JAX notes: the object is a pytree leaf; ``real_space`` is static.
+    """
+    _what = "convolution"
+    _str_name = "AutoConvolve"
+
+    @property
+    def _obj_list(self):
+        return [self._orig_obj, self._orig_obj]
+
+
+class AutoCorrelation(_AutoBase):
+    """The correlation of a `GSObject` with itself: ``Convolve([obj, obj rotated by
+    180 degrees])``, as used for correlated noise.
+
+    Parameters:
+        obj:                The object to be correlated with itself.
+        real_space:         Whether to convolve in real space (None: automatic, true when
+                            the object has hard edges). [default: None]
+        gsparams:           An optional `GSParams` (default: the object's).
+        propagate_gsparams: Whether to apply gsparams to the object. [default: True]
+
+    JAX notes: the object is a pytree leaf; ``real_space`` is static.
+    """
+    _what = "correlation"
+    _str_name = "AutoCorrelate"
+
+    @property
+    def _obj_list(self):
+        return [self._orig_obj, self._orig_obj.transform(-1.0, 0.0, 0.0, -1.0)]
+
+
+# FourierSqrt lives in its own module (as in GalSim); re-exported here so that
+# ``jax_galsim.FourierSqrt`` exists whether or not ``__init__`` imports that module.
+from .fouriersqrt import FourierSqrt, FourierSqrtProfile  # noqa: E402
+
+__all__ += ["FourierSqrt", "FourierSqrtProfile"]

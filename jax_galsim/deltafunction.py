@@ -47,3 +47,10 @@ class DeltaFunction(GSObject):
 
     def withFlux(self, flux):
         return DeltaFunction(flux=flux, gsparams=self.gsparams)
+
+    def _shoot(self, photons, rng):
+        # All photons at the origin.
+        n = len(photons)
+        photons.x = 0.0
+        photons.y = 0.0
+        photons.flux = self._flux / n

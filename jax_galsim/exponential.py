@@ -105,3 +105,8 @@ class Exponential(GSObject):
 
     def withFlux(self, flux):
         return Exponential(scale_radius=self._scale_radius, flux=flux, gsparams=self.gsparams)
+
+    def _shoot(self, photons, rng):
+        # Inverse of the enclosed-flux fraction 1 - (1 + r) exp(-r), uniform azimuth.
+        from .core.shoot import exponential_radius
+        self._shoot_radial(photons, rng, exponential_radius, self._r0)

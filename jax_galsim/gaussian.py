@@ -102,3 +102,9 @@ class Gaussian(GSObject):
 
     def withFlux(self, flux):
         return Gaussian(sigma=self._sigma, flux=flux, gsparams=self.gsparams)
+
+    def _shoot(self, photons, rng):
+        # Box-Muller radial map with a uniform azimuth.
+        from .core.shoot import gaussian_radius
+        self._shoot_radial(photons, rng, gaussian_radius, self._sigma,
+                           polar_map=lambda rsq: np.sqrt(-2.0 * np.log(rsq) / rsq))

@@ -23,8 +23,15 @@ JAX notes
     are traced.  Drawing with concrete parameters uses NumPy and exactly GalSim's image
     and FFT sizes; drawing with traced parameters uses ``jax.numpy`` and the static FFT
     size rule of :mod:`jax_galsim.core.fft_size`.  Photon shooting (``drawPhot``,
-    ``shoot``, ``makePhot``, ``method='phot'``) belongs to a later issue and raises
-    ``GalSimNotImplementedError``.
+    ``shoot``, ``makePhot``, ``method='phot'``) follows GalSim's photon bookkeeping; with a
+    `BaseDeviate` (or None) it is eager and deterministic given the seed, and with a
+    ``jax.random`` key as ``rng`` it is functional and works under ``jit``/``vmap``
+    (``n_photons`` must then be given, as a concrete number: it sets array shapes), e.g.::
+
+        key = jax.random.PRNGKey(0)
+        photons = obj.shoot(10000, key)                      # PhotonArray of JAX arrays
+        draw = jax.jit(lambda flux, key: galsim.Gaussian(sigma=1., flux=flux).drawImage(
+            nx=32, ny=32, scale=0.2, method='phot', n_photons=10000, rng=key).array)
 """
 
 import math
@@ -41,6 +48,7 @@ from .errors import (GalSimError, GalSimValueError, GalSimRangeError,
                      GalSimIncompatibleValuesError, GalSimNotImplementedError,
                      galsim_warn, galsim_warn_fft)
 from .position import Position, PositionD, PositionI, _PositionD, _PositionI, parse_pos_args
+from .utilities import lazy_property
 
 __all__ = ["GSObject"]
 
@@ -232,7 +240,16 @@ class GSObject(Pytree):
 
     @property
     def noise(self):
-        """An estimate of the noise already in the profile (None for analytic profiles)."""
+        """An estimate of the noise already in the profile (None for analytic profiles);
+        may be set with ``obj.noise = noise``."""
+        return self._noise
+
+    @noise.setter
+    def noise(self, n):
+        self._noise = n
+
+    @lazy_property
+    def _noise(self):
         return None
 
     @property
@@ -428,44 +445,59 @@ class GSObject(Pytree):
 
     # ------------------------------------------------------------------ calculations
     def calculateHLR(self, size=None, scale=None, centroid=None, flux_frac=0.5):
-        """The half-light radius, measured on a drawn image (GalSim's algorithm)."""
-        if hasattr(self, "half_light_radius") and type(self).__name__ in ("Gaussian", "Exponential"):
+        """An estimate of the radius enclosing ``flux_frac`` of the flux (world units).
+
+        Returns ``half_light_radius`` when the profile has one; otherwise draws the profile
+        (default pixel scale half the Nyquist scale, offset by (0.2, 0.33) pixels, size
+        chosen by `drawImage` unless ``size`` is given) and measures it, as GalSim does."""
+        try:
+            return self.half_light_radius
+        except (AttributeError, GalSimError):
             pass
         if scale is None:
-            scale = self.nyquist_scale
-        if size is None:
-            size = self.getGoodImageSize(scale)
+            scale = self.nyquist_scale * 0.5
         if centroid is None:
             centroid = self.centroid
-        im = self.drawImage(nx=size, ny=size, scale=scale, method="no_pixel", dtype=float)
-        center = im.true_center + centroid / scale
+        offset = _PositionD(0.2, 0.33)
+        im = self.drawImage(nx=size, ny=size, scale=scale, offset=offset, dtype=float)
+        center = im.true_center + offset + centroid / scale
         return im.calculateHLR(center=center, flux=self.flux, flux_frac=flux_frac)
 
     def calculateMomentRadius(self, size=None, scale=None, centroid=None, rtype="det"):
-        """The radius from the second moments of a drawn image (GalSim's algorithm)."""
+        """A radius from the second moments of the drawn profile (world units):
+        ``sqrt(Tr(Q)/2)`` for ``rtype='trace'``, ``det(Q)**0.25`` for ``'det'``, both for
+        ``'both'``.  Profiles with a ``sigma`` return it directly (GalSim's rule)."""
         if rtype not in ("trace", "det", "both"):
             raise GalSimValueError("Invalid rtype.", rtype, ("trace", "det", "both"))
+        if hasattr(self, "sigma"):
+            if rtype == "both":
+                return self.sigma, self.sigma
+            return self.sigma
         if scale is None:
             scale = self.nyquist_scale
-        if size is None:
-            size = self.getGoodImageSize(scale)
         if centroid is None:
             centroid = self.centroid
-        im = self.drawImage(nx=size, ny=size, scale=scale, method="no_pixel", dtype=float)
+        im = self.drawImage(nx=size, ny=size, scale=scale, dtype=float)
         center = im.true_center + centroid / scale
         return im.calculateMomentRadius(center=center, flux=self.flux, rtype=rtype)
 
     def calculateFWHM(self, size=None, scale=None, centroid=None):
-        """The FWHM, measured on a drawn image (GalSim's algorithm)."""
+        """An estimate of the full width at half maximum (world units); ``fwhm`` when the
+        profile has one, else measured on a surface-brightness image as GalSim does."""
+        if hasattr(self, "fwhm"):
+            return self.fwhm
         if scale is None:
             scale = self.nyquist_scale
-        if size is None:
-            size = self.getGoodImageSize(scale)
         if centroid is None:
             centroid = self.centroid
-        im = self.drawImage(nx=size, ny=size, scale=scale, method="no_pixel", dtype=float)
-        Imax = self.max_sb * scale * scale
-        center = im.true_center + centroid / scale
+        offset = _PositionD(0.2, 0.33)
+        im = self.drawImage(nx=size, ny=size, scale=scale, offset=offset, method="sb", dtype=float)
+        if self.is_analytic_x:
+            Imax = self.xValue(centroid)
+        else:
+            im1 = self.drawImage(nx=1, ny=1, scale=scale, method="sb", offset=-centroid / scale)
+            Imax = im1(1, 1)
+        center = im.true_center + offset + centroid / scale
         return im.calculateFWHM(center=center, Imax=Imax)
 
     # ------------------------------------------------------------------ drawing: setup
@@ -632,8 +664,8 @@ class GSObject(Pytree):
         Methods ``'auto'`` and ``'fft'`` convolve by the pixel and draw through an FFT
         (or in real space for real-space convolutions), ``'real_space'`` integrates the
         pixel in real space, ``'no_pixel'`` samples the profile at pixel centres times
-        the pixel area, ``'sb'`` gives the surface brightness.  ``'phot'`` is not yet
-        implemented.  Image size, WCS, centring and flux scaling follow GalSim exactly
+        the pixel area, ``'sb'`` gives the surface brightness.  ``'phot'`` shoots photons
+        (see `drawPhot`; ``rng`` may be a `BaseDeviate` or a ``jax.random`` key).  Image size, WCS, centring and flux scaling follow GalSim exactly
         (``area * exptime / gain``).  Returns the drawn image, with ``added_flux``.
 
         JAX notes: under ``jit`` give the image size (``nx``/``ny``, ``bounds`` or an
@@ -696,10 +728,6 @@ class GSObject(Pytree):
                     method=method, sensor=sensor, save_photons=save_photons)
         elif save_photons and maxN is not None:
             raise GalSimIncompatibleValuesError("Setting maxN is incompatible with save_photons=True")
-        if method == "phot" or sensor is not None or photon_ops:
-            raise GalSimNotImplementedError(
-                "Photon shooting (method='phot', sensors, photon_ops) is not implemented yet "
-                "in jax_galsim; it is planned in the photon-shooting issue.")
 
         if method != "phot":
             self._prepareDraw()
@@ -713,11 +741,12 @@ class GSObject(Pytree):
         flux_scale = area * exptime
         if method == "sb":
             flux_scale /= local_wcs.pixelArea()
-        if _concrete(gain) and gain != 1 or not _concrete(gain):
+        if method != "phot" and (_concrete(gain) and gain != 1 or not _concrete(gain)):
             flux_scale /= gain
 
         offset = self._adjust_offset(new_bounds, offset, center, use_true_center)
         prof = local_wcs.profileToImage(self, flux_ratio=flux_scale, offset=offset)
+        prof_no_pixel = prof
 
         if method in ("auto", "fft", "real_space"):
             real_space = {"auto": None, "fft": False, "real_space": True}[method]
@@ -730,12 +759,120 @@ class GSObject(Pytree):
             image.added_flux = 0.0
             return image
 
+        if method != "phot" and (sensor is not None or photon_ops):
+            return self._draw_sensor_image(prof_no_pixel, method, image, local_wcs, offset,
+                                           flux_scale, add_to_image, rng, sensor, photon_ops,
+                                           n_subsample, maxN, save_photons)
+        if method == "phot":
+            return self._draw_phot_image(prof, image, wcs, local_wcs, offset, flux_scale, gain,
+                                         add_to_image, n_photons, rng, max_extra_noise,
+                                         poisson_flux, photon_ops, maxN, save_photons,
+                                         sensor)
+
         b = image.bounds
         cen = image.center
         arr = prof._draw_pixels(b.xmin - cen.x, b.ymin - cen.y, b.xmax - b.xmin + 1,
                                 b.ymax - b.ymin + 1, 1.0)
         added = _write(image, arr, add_to_image)
         image.added_flux = _out(added / flux_scale)
+        return image
+
+    def _draw_sensor_image(self, prof, method, image, local_wcs, offset, flux_scale,
+                           add_to_image, rng, sensor, photon_ops, n_subsample, maxN,
+                           save_photons):
+        """`drawImage` with a sensor or photon operators but not ``method='phot'``
+        (GalSim's algorithm): draw ``prof`` (image coordinates, no pixel yet) on an image
+        subsampled ``n_subsample`` times, turn that into photons
+        (`PhotonArray.makeFromImage`), apply the operators and accumulate the photons."""
+        from .box import Pixel
+        from .convolve import Convolve
+        from .image import ImageD
+        from .photon_array import PhotonArray
+        from .wcs import PixelScale
+        from .core.shoot import photon_rng
+        if sensor is not None and not callable(getattr(sensor, "accumulate", None)):
+            raise TypeError("The sensor provided is not a Sensor instance")
+        if offset.x != 0.0 or offset.y != 0.0:
+            local_wcs = local_wcs.shiftOrigin(offset)
+        n = int(n_subsample)
+        if method in ("auto", "fft", "real_space"):
+            real_space = {"auto": None, "fft": False, "real_space": True}[method]
+            prof = Convolve(prof, Pixel(scale=1.0 / n, gsparams=self.gsparams),
+                            real_space=real_space, gsparams=self.gsparams)
+        elif n != 1:
+            from . import convolve as _conv
+            if not hasattr(_conv, "Deconvolve"):
+                raise GalSimNotImplementedError(
+                    "method=%r with a sensor or photon_ops needs n_subsample=1 in jax_galsim "
+                    "(Deconvolve is not available)." % (method,))
+            prof = Convolve(prof, _conv.Deconvolve(Pixel(scale=1.0, gsparams=self.gsparams)),
+                            Pixel(scale=1.0 / n, gsparams=self.gsparams), gsparams=self.gsparams)
+        imview = image._view()
+        imview._shift(-image.center)
+        imview.wcs = PixelScale(1.0)
+        orig_center = image.center
+        dtype = None if imview.dtype in (np.float32, np.float64) else np.float64
+        draw_image = imview.real.subsample(n, n, dtype=dtype)
+        draw_image._shift(-draw_image.center)
+        if prof.is_analytic_x:
+            drawn = prof.drawReal(draw_image, False)
+        else:
+            drawn = prof.drawFFT(draw_image, False)
+        if not add_to_image:
+            imview.setZero()
+        if maxN is not None and maxN < drawn:
+            niter = int(np.ceil(drawn / maxN))
+            draw_image /= niter
+        else:
+            niter = 1
+        rng = photon_rng(rng)
+        added = 0.0
+        resume = False
+        photons = None
+        for _ in range(niter):
+            photons = PhotonArray.makeFromImage(draw_image, rng=rng)
+            for op in photon_ops or ():
+                op.applyTo(photons, local_wcs, rng.for_ops())
+            if imview.dtype in (np.float32, np.float64):
+                if sensor is None:
+                    added = added + photons.addTo(imview)
+                else:
+                    added = added + sensor.accumulate(photons, imview, orig_center, resume=resume)
+                    resume = True
+            else:
+                im1 = ImageD(bounds=imview.bounds)
+                if sensor is None:
+                    added = added + photons.addTo(im1)
+                else:
+                    added = added + sensor.accumulate(photons, im1, orig_center)
+                imview += im1
+        if not isinstance(imview._array, np.ndarray):
+            image._assign(imview._array)
+        image.added_flux = _out(added / flux_scale)
+        if save_photons:
+            image.photons = photons
+        return image
+
+    def _draw_phot_image(self, prof, image, wcs, local_wcs, offset, flux_scale, gain,
+                         add_to_image, n_photons, rng, max_extra_noise, poisson_flux,
+                         photon_ops, maxN, save_photons, sensor=None):
+        """The ``method='phot'`` part of `drawImage`: shoot ``prof`` (already in image
+        coordinates) onto a view of ``image`` centred on (0, 0)."""
+        from .wcs import PixelScale
+        if offset.x != 0.0 or offset.y != 0.0 or not _concrete(offset.x, offset.y):
+            local_wcs = local_wcs.shiftOrigin(offset)
+        imview = image._view()
+        imview._shift(-image.center)
+        imview.wcs = PixelScale(1.0)
+        added, photons = prof.drawPhot(imview, gain, add_to_image, n_photons, rng,
+                                       max_extra_noise, poisson_flux, sensor, photon_ops or (),
+                                       maxN, image.center, local_wcs)
+        if not isinstance(imview._array, np.ndarray):
+            # Functional path: the view was rebound to a new JAX array; it is the result.
+            image._assign(imview._array)
+        image.added_flux = _out(added / flux_scale)
+        if save_photons:
+            image.photons = photons
         return image
 
     def _draw_pixels(self, xmin, ymin, nx, ny, scale):
@@ -746,8 +883,33 @@ class GSObject(Pytree):
         return self._draw_fft_pixels(xmin, ymin, nx, ny, scale)
 
     def _draw_real_pixels(self, xmin, ymin, nx, ny, scale):
-        xp = _xp_of(self, scale)
-        return _draw.draw_real_array(self, xmin, ymin, nx, ny, scale, xp)
+        """Surface brightness times pixel area at pixel centres, pixel (0, 0) at the origin.
+
+        A `Transformation` is unwrapped first and its Jacobian, shift and flux scaling are
+        applied to the sampling grid and to one overall amplitude, in GalSim's order of
+        floating-point operations (``SBProfile::draw``), so that equivalent calls
+        (``drawImage(method='sb')`` against ``(obj / scale**2).drawReal``, a dilation by
+        1, ...) give identical numbers."""
+        from .transform import Transformation
+        prof, jac, dx, dy, flux_scaling = self, None, 0.0, 0.0, 1.0
+        while isinstance(prof, Transformation):
+            if prof._has_offset:
+                if jac is not None:
+                    x1 = jac[0, 0] * prof._dx + jac[0, 1] * prof._dy
+                    y1 = jac[1, 0] * prof._dx + jac[1, 1] * prof._dy
+                else:
+                    x1, y1 = prof._dx, prof._dy
+                dx = dx + x1
+                dy = dy + y1
+            flux_scaling = flux_scaling * prof._flux_scaling
+            if jac is None:
+                jac = prof._jac
+            elif prof._jac is not None:
+                jac = jac @ prof._jac
+            prof = prof._original
+        xp = _xp_of(prof, scale, jac, dx, dy, flux_scaling)
+        return _draw.draw_real_array(prof, xmin, ymin, nx, ny, scale, xp, jac=jac,
+                                     xoff=dx, yoff=dy, flux_ratio=flux_scaling)
 
     def _fft_sizes(self, xmin, ymin, nx, ny, scale):
         """(N, M, nk): real-space period, k-grid multiple, k mask (None = no mask)."""
@@ -881,16 +1043,236 @@ class GSObject(Pytree):
         _write(image, arr, False)
 
     # ------------------------------------------------------------------ photons
-    def _no_photons(self, *args, **kwargs):
-        raise GalSimNotImplementedError(
-            "Photon shooting is not implemented yet in jax_galsim; it is planned in the "
-            "photon-shooting issue.")
+    def _calculate_nphotons(self, n_photons, poisson_flux, max_extra_noise, rng):
+        """(number of photons, flux factor g) for shooting this profile (GalSim's rule).
 
-    drawPhot = _no_photons
-    shoot = _no_photons
-    makePhot = _no_photons
-    _shoot = _no_photons
-    applyTo = _no_photons
+        With ``n_photons == 0`` the number is ``|flux| / eta**2`` (``eta`` =
+        ``_flux_per_photon``), divided by ``1 + max_extra_noise / |max_sb|`` when
+        ``max_extra_noise > 0`` (each photon then carries that factor more flux).  With
+        ``poisson_flux`` the total flux is a Poisson realisation (mean ``eta**2 |flux|``,
+        rescaled).  The number is rounded to the nearest integer; it must be concrete
+        (it sets array shapes), so under ``jit`` give ``n_photons`` explicitly."""
+        from .core.shoot import photon_rng
+        flux = self._flux
+        traced = is_traced(flux)
+        if not traced and flux == 0.0:
+            return 0, 1.0
+        eta = self._flux_per_photon
+        mod_flux = flux / (eta * eta)
+        g = 1.0
+        if poisson_flux:
+            xp = _xp_of(flux, eta)
+            absflux = abs(flux) if not traced else xp.abs(flux)
+            mean = eta * eta * absflux
+            r = photon_rng(rng)
+            pd_val = r.poisson(mean) - mean + absflux
+            ratio = pd_val / absflux
+            g = g * ratio
+            mod_flux = mod_flux * ratio
+        if n_photons == 0.0:
+            if is_traced(mod_flux):
+                raise GalSimValueError(
+                    "Photon shooting with a traced flux needs a concrete n_photons (it sets "
+                    "the number of photons, an array shape); pass n_photons > 0.", n_photons)
+            n_photons = abs(float(mod_flux))
+            if max_extra_noise > 0.0:
+                gfactor = 1.0 + max_extra_noise / abs(float(self._max_sb))
+                n_photons /= gfactor
+                g = g * gfactor
+        iN = int(n_photons + 0.5)
+        if iN <= 0:
+            g = 1.0
+        return iN, g
+
+    def _check_phot_args(self, n_photons, poisson_flux):
+        if not n_photons >= 0.0:
+            raise GalSimRangeError("Invalid n_photons < 0.", n_photons, 0.0, None)
+        if poisson_flux is None:
+            poisson_flux = n_photons == 0.0
+        if n_photons == 0.0 and _concrete(self._flux) and self._flux == 1.0:
+            galsim_warn(
+                "Warning: drawImage for object with flux == 1, area == 1, and "
+                "exptime == 1, but n_photons == 0.  This will only shoot a single photon.")
+        return poisson_flux
+
+    def _shoot_or_raise(self, n, rng):
+        try:
+            return self.shoot(n, rng)
+        except (GalSimError, NotImplementedError) as e:
+            raise GalSimNotImplementedError(
+                "Unable to draw this GSObject with photon shooting.  Perhaps it "
+                "is a Deconvolve or is a compound including one or more "
+                "Deconvolve objects.\nOriginal error: %r" % (e,))
+
+    def makePhot(self, n_photons=0, rng=None, max_extra_noise=0.0, poisson_flux=None,
+                 photon_ops=(), local_wcs=None, surface_ops=None):
+        """Shoot photons for this profile and return them as a `PhotonArray` (as
+        `drawPhot` would, without drawing them).  Positions are in the profile's units.
+
+        Parameters are those of `drawPhot`: ``n_photons`` (0: automatic from the flux),
+        ``rng`` (a `BaseDeviate`, None, or a ``jax.random`` key), ``max_extra_noise``,
+        ``poisson_flux`` [default: True iff n_photons == 0], ``photon_ops`` (operators
+        with an ``applyTo(photons, local_wcs, rng)`` method, e.g. a `GSObject`) and
+        ``local_wcs``."""
+        from .core.shoot import photon_rng
+        if surface_ops is not None:
+            photon_ops = surface_ops
+        poisson_flux = self._check_phot_args(n_photons, poisson_flux)
+        rng = photon_rng(rng)
+        Ntot, g = self._calculate_nphotons(n_photons, poisson_flux, max_extra_noise, rng)
+        photons = self._shoot_or_raise(Ntot, rng)
+        if not _concrete(g) or g != 1.0:
+            photons.scaleFlux(g)
+        for op in (photon_ops or ()):
+            op.applyTo(photons, local_wcs, rng.for_ops())
+        return photons
+
+    def drawPhot(self, image, gain=1.0, add_to_image=False, n_photons=0, rng=None,
+                 max_extra_noise=0.0, poisson_flux=None, sensor=None, photon_ops=(),
+                 maxN=None, orig_center=_PositionI(0, 0), local_wcs=None, surface_ops=None):
+        """Draw this (image-coordinate) profile into ``image`` by shooting photons,
+        centred on pixel (0, 0) of ``image``, which must have a `PixelScale` wcs.  The
+        result is the profile integrated over each pixel, with shot noise.
+
+        Parameters:
+            image:          The `Image` to draw on (bounds must be defined).
+            gain:           Photons per ADU. [default: 1]
+            add_to_image:   Add to the existing pixel values. [default: False]
+            n_photons:      Number of photons (0: ``|flux| / eta**2``, see
+                            `_calculate_nphotons`). [default: 0]
+            rng:            A `BaseDeviate`, None (seeded from the system), or a
+                            ``jax.random`` key (functional path). [default: None]
+            max_extra_noise: Extra variance per pixel allowed to use fewer photons when
+                            ``n_photons == 0``. [default: 0]
+            poisson_flux:   Let the total flux have Poisson scatter. [default: True iff
+                            n_photons == 0]
+            sensor:         None (photons are added to the pixel they land in), or an
+                            object with GalSim's ``Sensor.accumulate(photons, image,
+                            orig_center, resume)`` method. [default: None]
+            photon_ops:     Operators applied to the photons before they are added (any
+                            object with ``applyTo(photons, local_wcs, rng)``, e.g. a PSF
+                            `GSObject`). [default: ()]
+            maxN:           Most photons shot at a time. [default: None, no limit]
+            orig_center:    Unused without a sensor. [default: (0, 0)]
+            local_wcs:      Passed to the photon operators. [default: None]
+
+        Returns:
+            ``(added_flux, photons)``: the flux that landed on the image (ADU) and the last
+            `PhotonArray` shot.
+        """
+        from .core.shoot import photon_rng
+        from .image import ImageD
+        if surface_ops is not None:
+            photon_ops = surface_ops
+        poisson_flux = self._check_phot_args(n_photons, poisson_flux)
+        if image.wcs is None or not image.wcs._isPixelScale:
+            raise GalSimValueError("drawPhot requires an image with a PixelScale wcs", image)
+        if sensor is not None and not callable(getattr(sensor, "accumulate", None)):
+            raise TypeError("The sensor provided is not a Sensor instance")
+        rng = photon_rng(rng)
+        Ntot, g = self._calculate_nphotons(n_photons, poisson_flux, max_extra_noise, rng)
+        if not _concrete(gain) or gain != 1.0:
+            g = g / gain
+        if maxN is None:
+            maxN = Ntot
+        maxN = int(maxN)
+        if not add_to_image:
+            image.setZero()
+        added_flux = 0.0
+        photons = None
+        resume = False
+        Nleft = Ntot
+        while Nleft > 0:
+            thisN = min(maxN, Nleft)
+            photons = self._shoot_or_raise(thisN, rng)
+            if not _concrete(g) or g != 1.0 or thisN != Ntot:
+                photons.scaleFlux(g * thisN / Ntot)
+            if not _concrete(image.scale) or image.scale != 1.0:
+                photons.scaleXY(1.0 / image.scale)
+            for op in (photon_ops or ()):
+                op.applyTo(photons, local_wcs, rng.for_ops())
+            if image.dtype in (np.float32, np.float64):
+                if sensor is None:
+                    added_flux = added_flux + photons.addTo(image)
+                else:
+                    added_flux = added_flux + sensor.accumulate(photons, image, orig_center,
+                                                                resume=resume)
+                    resume = True
+            else:
+                im1 = ImageD(bounds=image.bounds)
+                if sensor is None:
+                    added_flux = added_flux + photons.addTo(im1)
+                else:
+                    added_flux = added_flux + sensor.accumulate(photons, im1, orig_center)
+                image += im1
+            Nleft -= thisN
+        return _out(added_flux), photons
+
+    def shoot(self, n_photons, rng=None):
+        """Shoot ``n_photons`` photons from this profile into a new `PhotonArray`
+        (positions in the profile's units; fluxes summing to the flux in expectation).
+
+        Parameters:
+            n_photons:  The number of photons (a concrete integer: it sets array sizes).
+            rng:        A `BaseDeviate` (GalSim-compatible, deterministic for a given
+                        seed), None (seeded from the system) or a ``jax.random`` key,
+                        which gives JAX arrays and works under ``jit``/``vmap``.
+                        [default: None]
+        """
+        from .photon_array import PhotonArray
+        from .core.shoot import photon_rng
+        n = int(n_photons)
+        photons = PhotonArray(n)
+        if n == 0:
+            return photons
+        self._shoot(photons, photon_rng(rng))
+        return photons
+
+    def _shoot(self, photons, rng):
+        """Fill ``photons`` (a `PhotonArray`) with photons of this profile, drawing
+        uniforms from ``rng`` (a `BaseDeviate`, a ``jax.random`` key, or a
+        :class:`jax_galsim.core.shoot.PhotonRNG`)."""
+        raise NotImplementedError("%s does not implement shoot" % self.__class__.__name__)
+
+    def _shoot_radial(self, photons, rng, radius_fn, scale, polar_map=None, reject_zero=True):
+        """Shared `_shoot` for axisymmetric profiles, each photon carrying ``flux / N``.
+
+        With a `BaseDeviate` and a ``polar_map``, GalSim's own algorithm: a point
+        ``(xu, yu)`` uniform in the unit disk by rejection, mapped to
+        ``scale * polar_map(rsq) * (xu, yu)`` (same stream use as GalSim).  Otherwise
+        (the ``jax.random`` path, fixed shapes) the radius ``scale * radius_fn(u, xp)``
+        of one uniform with a uniform azimuth from another."""
+        from .core.shoot import photon_rng, disk_angles
+        r = photon_rng(rng)
+        xp = r.xp
+        n = len(photons)
+        if polar_map is not None and not r.is_jax:
+            xu, yu, rsq = r.polar_pairs(n, reject_zero)
+            fac = scale * polar_map(rsq)
+            photons.x = fac * xu
+            photons.y = fac * yu
+            photons.flux = self._flux / n
+            return
+        u = r.uniform(2 * n)
+        c, s = disk_angles(u[:n], xp)
+        rad = scale * radius_fn(u[n:], xp)
+        photons.x = rad * c
+        photons.y = rad * s
+        photons.flux = self._flux / n
+
+    def applyTo(self, photon_array, local_wcs=None, rng=None):
+        """Convolve the photons of ``photon_array`` by this profile (so a `GSObject` can be
+        used as a photon operator, e.g. a PSF in ``photon_ops``)."""
+        from .photon_array import PhotonArray
+        from .core.shoot import photon_rng
+        obj = local_wcs.toImage(self) if local_wcs is not None else self
+        p1 = PhotonArray(len(photon_array))
+        obj._shoot(p1, photon_rng(rng))
+        keep = (photon_array._dxdz, photon_array._dydz, photon_array._wave,
+                photon_array._pupil_u, photon_array._pupil_v, photon_array._time)
+        photon_array.convolve(p1, rng)
+        (photon_array._dxdz, photon_array._dydz, photon_array._wave,
+         photon_array._pupil_u, photon_array._pupil_v, photon_array._time) = keep
 
 
 def _write(image, arr, add_to_image):

@@ -53,8 +53,9 @@ class Moffat(GSObject):
         gsparams:          An optional `GSParams`.
 
     JAX notes: ``beta``, the size and ``flux`` may be traced; ``trunc`` is static.
-    With a traced ``beta`` the Fourier profile uses SciPy's Bessel K through a host
-    callback (see :mod:`jax_galsim.core.special`).
+    With a traced ``beta`` the Fourier profile and ``maxk`` come from a pure
+    ``jax.numpy`` quadrature of the Bessel function (:mod:`jax_galsim.core.moffat_k`,
+    relative accuracy about 1e-9 for ``beta >= 1.5``).
     """
 
     _params = ("beta", "scale_radius", "flux")
@@ -65,7 +66,10 @@ class Moffat(GSObject):
     _opt_params = {"trunc": float, "flux": float}
     _single_params = [{"scale_radius": float, "half_light_radius": float, "fwhm": float}]
 
-    _has_hard_edges = False
+    @property
+    def _has_hard_edges(self):
+        # A truncated Moffat drops to zero at r = trunc (static, so a Python bool).
+        return self._trunc != 0.0
     _is_axisymmetric = True
     _is_analytic_x = True
     _is_analytic_k = True
@@ -183,13 +187,8 @@ class Moffat(GSObject):
             return self._trunc_table()[2] / self._r0
         thr = self.gsparams.maxk_threshold
         if is_traced(self._beta):
-            import jax
-            import jax.numpy as jnp
-            beta = jax.lax.stop_gradient(self._beta)
-            out = jax.ShapeDtypeStruct(jnp.shape(beta), jnp.result_type(beta, float))
-            mk = jax.pure_callback(lambda b: _maxk_unit_vec(b, thr), out, beta,
-                                   vmap_method="broadcast_all")
-            return mk / self._r0
+            from .core import moffat_k
+            return moffat_k.maxk_unit(self._beta - 1.0, thr) / self._r0
         return _maxk_unit(float(self._beta), thr) / self._r0
 
     @property
@@ -234,6 +233,12 @@ class Moffat(GSObject):
                     else:
                         v = e * (3.0 + (3.0 + k) * k) / 3.0
                     return self._flux * v + 0j
+        if xp is not np:
+            # Traced: pure jax.numpy K_nu quadrature through a radial table (no callback).
+            from .core import moffat_k
+            pos = ksq > 0
+            k = xp.where(pos, xp.sqrt(xp.where(pos, ksq, 1.0)), 0.0)
+            return self._flux * moffat_k.kprofile(beta - 1.0, k) + 0j
         # General beta: flux * 4 / (Gamma(beta-1) 2^beta) * K_{beta-1}(k) k^{beta-1}.
         from jax.scipy.special import gammaln as jgammaln
         from scipy.special import gammaln
@@ -309,3 +314,11 @@ class Moffat(GSObject):
     def withFlux(self, flux):
         return Moffat(beta=self._beta, scale_radius=self._scale_radius, trunc=self._trunc,
                       flux=flux, gsparams=self.gsparams)
+
+    def _shoot(self, photons, rng):
+        # Analytic inverse of the (possibly truncated) enclosed-flux fraction.
+        from .core.shoot import moffat_radius
+        beta, ff = self._beta, self._fluxFactor
+        self._shoot_radial(photons, rng, lambda u, xp: moffat_radius(u, beta, ff, xp),
+                           self._r0, polar_map=lambda rsq: np.sqrt(
+                               ((1.0 - rsq * ff) ** (1.0 / (1.0 - beta)) - 1.0) / rsq))

@@ -128,6 +128,48 @@ class Sum(GSObject):
     def _flux_per_photon(self):
         return self._calculate_flux_per_photon()
 
+    def _shoot(self, photons, rng):
+        # Each photon comes from component k with probability w_k / W, where
+        # w_k = |positive_flux| + |negative_flux| of the component, and carries flux W / N
+        # with the sign the component gave it, so the expected total is the sum's flux.
+        # (GalSim weights by positive + negative flux, the same for positive components.)
+        from .core.shoot import photon_rng
+        from .photon_array import PhotonArray
+        r = photon_rng(rng)
+        xp = r.xp
+        n = len(photons)
+        objs = self._obj_list
+        w = [abs(o._positive_flux) + abs(o._negative_flux) for o in objs]
+        W = sum(w[1:], w[0])
+        cdf = xp.cumsum(xp.stack([xp.asarray(v) * 1.0 for v in w])) / W
+        u = r.uniform(n)
+        use_k = xp.minimum(xp.sum(u[None, :] >= cdf[:, None], axis=0), len(objs) - 1)
+        flux_per = W / n
+        if r.is_jax:
+            # Functional path: every component shoots n photons; pick per photon.
+            x = xp.zeros(n)
+            y = xp.zeros(n)
+            f = xp.zeros(n)
+            for kk, obj in enumerate(objs):
+                temp = PhotonArray(n)
+                obj._shoot(temp, r)
+                sel = use_k == kk
+                x = xp.where(sel, temp.x, x)
+                y = xp.where(sel, temp.y, y)
+                f = xp.where(sel, xp.sign(temp.flux) * flux_per, f)
+            photons.x, photons.y, photons.flux = x, y, f
+            return
+        for kk, obj in enumerate(objs):
+            use = use_k == kk
+            this_n = int(np.sum(use))
+            if this_n == 0:
+                continue
+            temp = PhotonArray(this_n)
+            temp._copyFrom(photons, slice(None), use, do_xy=False, do_flux=False)
+            obj._shoot(temp, r)
+            temp.flux = np.sign(np.asarray(temp.flux)) * flux_per
+            photons._copyFrom(temp, use, slice(None))
+
     @property
     def _max_sb(self):
         return sum(obj._max_sb for obj in self._obj_list)

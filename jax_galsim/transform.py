@@ -5,7 +5,7 @@ import math
 import numpy as np
 
 from .core.backend import is_traced, xp as _xp_of, as_scalar
-from .errors import GalSimError
+from .errors import GalSimError, GalSimNotImplementedError
 from .gsobject import GSObject, _out, _concrete
 from .position import PositionD, _PositionD
 
@@ -21,7 +21,10 @@ def Transform(obj, jac=None, offset=(0.0, 0.0), flux_ratio=1.0, gsparams=None,
     if not isinstance(obj, GSObject):
         raise TypeError("Argument to Transform must be a GSObject.")
     if hasattr(jac, "__call__") or hasattr(offset, "__call__") or hasattr(flux_ratio, "__call__"):
-        raise TypeError("Chromatic transformations are not supported by jax_galsim yet.")
+        raise GalSimNotImplementedError(
+            "Transform with a callable jac, offset or flux_ratio makes a "
+            "ChromaticTransformation in GalSim; chromatic objects are not implemented in "
+            "jax_galsim yet.")
     return Transformation(obj, jac, offset, flux_ratio, gsparams, propagate_gsparams)
 
 
@@ -217,6 +220,15 @@ class Transformation(GSObject):
     @property
     def _negative_flux(self):
         return self._flux_scaling * self._original._negative_flux
+
+    def _shoot(self, photons, rng):
+        # Shoot the original, then apply the jacobian, the offset and the flux scaling.
+        from .core.shoot import photon_rng
+        self._original._shoot(photons, photon_rng(rng))
+        x, y = self._fwd(photons.x, photons.y)
+        photons.x = x + self._dx
+        photons.y = y + self._dy
+        photons.scaleFlux(self._flux_scaling)
 
     @property
     def _max_sb(self):

@@ -31,6 +31,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .core.backend import is_jax
+from .core.thin import thin_tabulated_values  # noqa: F401  (GalSim's public name)
 from .errors import (
     GalSimError,
     GalSimIncompatibleValuesError,

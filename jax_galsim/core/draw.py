@@ -18,30 +18,49 @@ import math
 
 import numpy as np
 
+from .backend import is_traced
+
 __all__ = ["draw_real_array", "draw_fft_array", "draw_k_array", "kgrid_nk"]
 
 
-def draw_real_array(prof, xmin, ymin, nx, ny, scale, xp):
-    """Surface brightness times pixel area at the pixel centres of an ``ny x nx`` grid."""
-    x = (xmin + xp.arange(nx, dtype=float)) * scale
-    y = (ymin + xp.arange(ny, dtype=float)) * scale
-    vals = prof._xValue_array(x[None, :], y[:, None])
-    return xp.broadcast_to(vals, (ny, nx)) * (scale * scale)
+def draw_real_array(prof, xmin, ymin, nx, ny, scale, xp, jac=None, xoff=0.0, yoff=0.0,
+                    flux_ratio=1.0):
+    """Surface brightness times pixel area at the pixel centres of an ``ny x nx`` grid.
 
-
-def _wrap_axis(a, N, M, axis, xp):
-    """Fold an axis of length ``M N + 1`` (k indices ``-MN/2 .. MN/2``) onto period ``N``.
-
-    Returns the folded axis in FFT order (index ``m`` holds k index ``m mod N``)."""
-    a = xp.moveaxis(a, axis, 0)
-    MN = M * N
-    main = a[:MN].reshape((M, N) + a.shape[1:]).sum(axis=0)
-    # k index MN/2 is congruent to -MN/2, which is the first entry of `main`.
-    main = main + xp.concatenate([a[MN:MN + 1], xp.zeros((N - 1,) + a.shape[1:], dtype=a.dtype)], axis=0)
-    # entry j of main holds k index -MN/2 + j (mod N); put k index 0 first.
-    shift = (MN // 2) % N
-    main = xp.roll(main, -shift, axis=0)
-    return xp.moveaxis(main, 0, axis)
+    ``prof`` is drawn as if transformed by the 2x2 Jacobian ``jac`` (None: identity),
+    shifted by ``(xoff, yoff)`` and multiplied by the amplitude ``flux_ratio`` (GalSim's
+    ``SBProfile::draw``): the sampling grid is mapped back through the inverse Jacobian
+    and the amplitude gathers ``flux_ratio`` and the pixel area in one factor."""
+    concrete = xp is np
+    # Pixel centres as (integer index) * scale: the same pixel gets the same coordinate
+    # whatever the image origin, so sub-images and full images agree exactly.
+    u = (xmin + xp.arange(nx, dtype=float)) * scale
+    v = (ymin + xp.arange(ny, dtype=float)) * scale
+    if not (concrete and xoff == 0.0):
+        u = u - xoff
+    if not (concrete and yoff == 0.0):
+        v = v - yoff
+    amp = flux_ratio
+    if jac is None:
+        vals = prof._xValue_array(u[None, :], v[:, None])
+        if not (concrete and scale == 1.0):
+            amp = amp * (scale * scale)
+    elif concrete and jac[0, 1] == 0.0 and jac[1, 0] == 0.0:
+        xscale = 1.0 / jac[0, 0]
+        yscale = 1.0 / jac[1, 1]
+        vals = prof._xValue_array((u * xscale)[None, :], (v * yscale)[:, None])
+        amp = amp * abs((scale * xscale) * (scale * yscale))
+    else:
+        mA, mB, mC, mD = jac[0, 0], jac[0, 1], jac[1, 0], jac[1, 1]
+        invdet = 1.0 / (mA * mD - mB * mC)
+        x = (mD * u[None, :] - mB * v[:, None]) * invdet
+        y = (-mC * u[None, :] + mA * v[:, None]) * invdet
+        vals = prof._xValue_array(x, y)
+        amp = amp * xp.abs(invdet * scale * scale)
+    vals = xp.broadcast_to(vals, (ny, nx))
+    if concrete and amp == 1.0:
+        return vals
+    return vals * amp
 
 
 def kgrid_nk(N, maxk, dk, xp):
@@ -49,33 +68,191 @@ def kgrid_nk(N, maxk, dk, xp):
     return xp.where(N * dk / 2.0 > maxk, N, 2 * xp.ceil(maxk / dk))
 
 
+def _point_symmetric(prof):
+    """Whether ``prof`` is known to satisfy ``I(-x) = I(x)`` (real Fourier transform):
+    the analytic radial/box profiles, and unshifted transformations, sums and
+    convolutions of them.  Static (decided from the types and whether shifts are
+    present)."""
+    from ..gaussian import Gaussian
+    from ..exponential import Exponential
+    from ..moffat import Moffat
+    from ..box import Box, TopHat
+    from ..deltafunction import DeltaFunction
+    from ..transform import Transformation
+    from ..convolve import Convolution
+    from ..sum import Sum
+    if type(prof) in (Gaussian, Exponential, Moffat, TopHat, DeltaFunction) or \
+            isinstance(prof, Box):
+        return True
+    if isinstance(prof, Transformation):
+        return (not prof._has_offset) and _point_symmetric(prof._original)
+    if isinstance(prof, (Convolution, Sum)):
+        return all(_point_symmetric(o) for o in prof._obj_list)
+    return False
+
+
+def _kvalues(prof, kx, ky, xp):
+    """``prof._kValue_array(kx, ky)`` on a grid given as a row ``kx`` (1, C) and a
+    column ``ky`` (R, 1), computed cheaply: point-symmetric parts are kept real, and the
+    phase of every shift (a `Transformation` offset, also inside a `Convolution`) is an
+    outer product of 1-d phase vectors instead of a 2-d complex exponential.  The result
+    may be real (then it is the exact transform, whose imaginary part vanishes)."""
+    from ..transform import Transformation
+    from ..convolve import Convolution
+    if isinstance(prof, Convolution) and len(prof._obj_list) > 1:
+        out = None
+        for obj in prof._obj_list:
+            v = _kvalues(obj, kx, ky, xp)
+            out = v if out is None else out * v
+        return out
+    if isinstance(prof, Transformation) and prof._has_offset:
+        dx, dy = prof._dx, prof._dy
+        core = prof.tree_replace(_dx=0.0, _dy=0.0)
+        val = _kvalues(core, kx, ky, xp)
+        return val * (xp.exp(-1j * kx * dx) * xp.exp(-1j * ky * dy))
+    if isinstance(prof, Transformation) and isinstance(prof._original, Convolution):
+        # Push the (unshifted) transformation into the convolution's components, keeping
+        # a diagonal Jacobian's grid separable.
+        jac = prof._jac
+        if jac is None:
+            kxt, kyt = kx, ky
+        elif not is_traced(jac) and jac[0, 1] == 0.0 and jac[1, 0] == 0.0:
+            kxt, kyt = jac[0, 0] * kx, jac[1, 1] * ky
+        else:
+            kxt, kyt = prof._fwdT(kx, ky)
+        return _kvalues(prof._original, kxt, kyt, xp) * prof._flux_scaling
+    val = prof._kValue_array(kx, ky)
+    if _point_symmetric(prof) and xp.iscomplexobj(val):
+        val = val.real
+    return val
+
+
+def _fold_rows(a, N, xp):
+    """Fold rows holding k indices ``-L/2 .. L/2`` (``L + 1`` rows, ``L`` a multiple of
+    ``N``) onto period ``N``, FFT order (row ``r`` holds k index ``r mod N``)."""
+    L = a.shape[0] - 1
+    M = L // N
+    if M == 1:
+        main = a[:N]
+    else:
+        main = a[:L].reshape((M, N) + a.shape[1:]).sum(axis=0)
+    # k index L/2 is congruent to -L/2, the first entry of `main`.
+    main = xp.concatenate([main[:1] + a[L:L + 1], main[1:]], axis=0)
+    shift = (L // 2) % N
+    return xp.roll(main, -shift, axis=0)
+
+
 def draw_fft_array(prof, xmin, ymin, nx, ny, scale, N, M, nk, xp):
     """Draw ``prof`` on an ``ny x nx`` grid through a discrete Fourier transform.
 
-    The k-space image is evaluated on the full plane of k indices ``-MN/2 .. MN/2`` in
-    both directions with spacing ``dk = 2 pi / (N scale)``, entries with an index beyond
-    ``nk / 2`` are zeroed (``nk`` may be traced; ``None`` keeps everything), the result
-    is folded onto period ``N`` (GalSim's wrapping of the k-image) and transformed.
+    With a traced ``nk`` and ``M > 1`` the run-time choice between the plain grid
+    (``nk <= N``: nothing to fold, the common case of a well-sampled profile) and the
+    ``M``-times larger folded grid is a ``lax.cond``, so only the needed branch runs.
+    Under ``vmap`` the predicate is reduced over the batch (:func:`_any_in_batch`): the
+    whole batch takes the larger grid if any stamp needs it.  Both branches give the
+    same image for a stamp with ``nk <= N`` (the extra k values are masked), so this is
+    only a cost choice, and it keeps ``cond`` from turning into "evaluate both".  See
+    :func:`_draw_fft_fixed` for the grid itself.
+    """
+    if nk is not None and M > 1 and xp is not np:
+        import jax
+        return jax.lax.cond(
+            _any_in_batch(jax.lax.stop_gradient(nk) > N),
+            lambda: _draw_fft_fixed(prof, xmin, ymin, nx, ny, scale, N, M, nk, xp),
+            lambda: _draw_fft_fixed(prof, xmin, ymin, nx, ny, scale, N, 1, None, xp))
+    return _draw_fft_fixed(prof, xmin, ymin, nx, ny, scale, N, M, nk, xp)
+
+
+def _make_any_in_batch():
+    import jax
+    import jax.numpy as jnp
+    from jax import custom_batching
+
+    @custom_batching.custom_vmap
+    def any_in_batch(pred):
+        return pred
+
+    @any_in_batch.def_vmap
+    def _rule(axis_size, in_batched, pred):
+        return jnp.any(pred), False
+
+    return any_in_batch
+
+
+_ANY = []
+
+
+def _any_in_batch(pred):
+    """``pred`` itself; under ``vmap``, ``any(pred)`` over the batch (unbatched)."""
+    if not _ANY:
+        _ANY.append(_make_any_in_batch())
+    return _ANY[0](pred)
+
+
+def _draw_fft_fixed(prof, xmin, ymin, nx, ny, scale, N, M, nk, xp):
+    """Draw ``prof`` on an ``ny x nx`` grid through a discrete Fourier transform.
+
+    The k-space image is evaluated on the half plane ``kx >= 0`` of k indices
+    ``-MN/2 .. MN/2`` (``ky``) and ``0 .. MN/2`` (``kx``) with spacing
+    ``dk = 2 pi / (N scale)``; entries with an index beyond ``nk / 2`` are zeroed (``nk``
+    may be traced; ``None`` keeps everything).  The full (Hermitian) plane is folded onto
+    period ``N`` (GalSim's wrapping of the k-image: the Nyquist lines ``+-MN/2`` both
+    count) using the half plane and its mirror ``F(-k) = conj F(k)``, and transformed
+    with a real inverse FFT of size ``N``.
     """
     N = int(N)
     M = int(M)
     MN = M * N
+    H = MN // 2
     dk = 2.0 * math.pi / (N * scale)
-    idx = np.arange(-(MN // 2), MN // 2 + 1)
-    k = xp.asarray(idx * dk)
-    kim = prof._kValue_array(k[None, :], k[:, None])
-    kim = xp.broadcast_to(kim, (MN + 1, MN + 1))
+    iy = np.arange(-H, H + 1)
+    ixh = np.arange(0, H + 1)
+    ky = xp.asarray(iy * 1.0)[:, None] * dk
+    kx = xp.asarray(ixh * 1.0)[None, :] * dk
+    kim = _kvalues(prof, kx, ky, xp)
+    kim = xp.broadcast_to(kim, (MN + 1, H + 1))
     if nk is not None:
-        inside = xp.abs(xp.asarray(idx, dtype=float)) <= nk / 2.0
-        kim = xp.where(inside[None, :] & inside[:, None], kim, 0.0)
-    kw = _wrap_axis(kim, N, M, 0, xp)
-    kw = _wrap_axis(kw, N, M, 1, xp)
-    # Hermitian by construction; the inverse DFT normalisation 1/N^2 equals
-    # (dk scale / 2 pi)^2, i.e. the surface brightness times the pixel area.
-    real = xp.fft.ifft2(kw).real
-    ix = (xmin + np.arange(nx)) % N
-    iy = (ymin + np.arange(ny)) % N
-    return real[iy[:, None], ix[None, :]]
+        half = nk / 2.0
+        inside = (xp.abs(xp.asarray(iy * 1.0))[:, None] <= half) & \
+                 (xp.asarray(ixh * 1.0)[None, :] <= half)
+        kim = xp.where(inside, kim, 0.0)
+    R = _fold_rows(kim, N, xp)                      # (N, H + 1), rows in FFT order
+    if not xp.iscomplexobj(R):
+        R = R + 0j
+    if M == 1:
+        # Only the Nyquist column kx = N/2 has a mirror image inside the half plane
+        # (kx = -N/2): add conj(R[-r, N/2]).
+        col = R[:, H:H + 1]
+        colm = xp.concatenate([col[:1], col[:0:-1]], axis=0)
+        G = xp.concatenate([R[:, :H], col + xp.conj(colm)], axis=1)
+    else:
+        # Fold columns c = 0 .. MN/2 onto c mod N (P), and separately without c = 0
+        # (Q): the mirrored kx < 0 half contributes conj(Q[-r, (-m) mod N]).
+        pad = xp.zeros((N, M * N - H - 1), dtype=R.dtype)
+        P = xp.concatenate([R, pad], axis=1).reshape(N, M, N).sum(axis=1)
+        Q = xp.concatenate([P[:, :1] - R[:, :1], P[:, 1:]], axis=1)
+        # Q[(-r) mod N, (-m) mod N] for m = 0 .. N/2, by reversals (no gathers)
+        Qr = xp.concatenate([Q[:1], Q[:0:-1]], axis=0)
+        Qrm = xp.concatenate([Qr[:, :1], Qr[:, :N // 2 - 1:-1]], axis=1)
+        G = P[:, :N // 2 + 1] + xp.conj(Qrm)
+    # The inverse DFT normalisation 1/N^2 equals (dk scale / 2 pi)^2: surface
+    # brightness times pixel area.
+    real = xp.fft.irfft2(G, s=(N, N))
+    return _periodic_window(real, xmin, ymin, nx, ny, N, xp)
+
+
+def _periodic_window(real, xmin, ymin, nx, ny, N, xp):
+    """``real[(ymin + j) mod N, (xmin + i) mod N]`` for an ``ny x nx`` window, by rolls and
+    slices (static)."""
+    x0 = xmin % N
+    y0 = ymin % N
+    if x0 + nx > N:
+        real = xp.roll(real, -x0, axis=1)
+        x0 = 0
+    if y0 + ny > N:
+        real = xp.roll(real, -y0, axis=0)
+        y0 = 0
+    return real[y0:y0 + ny, x0:x0 + nx]
 
 
 def draw_k_array(prof, xmin, ymin, nx, ny, dk, xp):

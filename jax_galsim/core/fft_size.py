@@ -16,12 +16,20 @@ Traced parameters (inside ``jit``/``grad``/``vmap``)
     where ``image_N`` is the target-image term above (it depends on the image bounds
     only).  This is GalSim's ``N`` whenever the profile's own good image size
     (``2 pi / (scale stepk)``) fits in ``N_static`` (true for any profile whose 99.5%
-    flux radius fits in the stamp, or in the 128-pixel default minimum).  The k-space
-    grid is evaluated out to ``K_FACTOR * N_static`` samples (a static multiple, default
-    2) and masked at GalSim's own ``Nk``, computed at run time from the traced ``maxk``;
-    so the wrapped k-image equals GalSim's whenever ``Nk <= K_FACTOR * N_static`` (that
-    is, ``maxk`` up to ``K_FACTOR * pi`` per pixel).  Users can raise both caps through
-    ``GSParams.minimum_fft_size`` (static).
+    flux radius fits in the stamp, or in the 128-pixel default minimum).  GalSim's
+    ``Nk`` is computed at run time from the traced ``maxk``, and a ``lax.cond`` picks
+    one of two static k grids (:func:`jax_galsim.core.draw.draw_fft_array`):
+
+    * ``Nk <= N`` (the profile is sampled at or above Nyquist, the usual case of a
+      PSF-convolved galaxy): the ``N``-point half-plane grid, nothing to fold --
+      exactly GalSim's k image;
+    * otherwise: a grid of ``K_FACTOR * N_static`` points (static, default 2), masked at
+      ``Nk`` and folded onto ``N`` -- GalSim's k image whenever
+      ``Nk <= K_FACTOR * N_static`` (``maxk`` up to ``K_FACTOR * pi`` per pixel).
+
+    Under ``vmap`` the choice is made once for the batch (the larger grid if any stamp
+    needs it; both grids give the same image for a stamp that needs no folding).  Users
+    can raise both caps through ``GSParams.minimum_fft_size`` (static).
 """
 
 import math

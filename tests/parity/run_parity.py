@@ -214,6 +214,18 @@ def resolve_files(names, manifest):
     return tests_dir, files
 
 
+def use_galsim_share_dir():
+    """Point jax_galsim at the installed GalSim's data files (SEDs, bandpasses), which
+    the tests read through ``galsim.meta_data.share_dir``; found without importing
+    galsim, whose name is about to be bound to jax_galsim."""
+    import importlib.util
+    spec = importlib.util.find_spec("galsim")
+    if spec is not None and spec.origin and "GALSIM_SHARE_DIR" not in os.environ:
+        share = os.path.join(os.path.dirname(spec.origin), "share")
+        if os.path.isdir(share):
+            os.environ["GALSIM_SHARE_DIR"] = share
+
+
 OPTIONS_WITH_VALUE = ("-k", "-m", "-p", "--tb", "--maxfail", "-W", "--durations")
 
 
@@ -244,6 +256,7 @@ def main(argv=None):
     tests_dir, files = resolve_files(names, manifest)
     full_run = not names and not any(a in ("-k", "-x") for a in pytest_args)
 
+    use_galsim_share_dir()
     import jax
     jax.config.update("jax_enable_x64", True)   # GalSim's tests are float64 throughout
     import alias

@@ -108,4 +108,6 @@ def ensure_tests_dir():
                 os.replace(sdist + ".part", sdist)
             _extract_test_modules(sdist, TESTS_DIR)
     _link_data(TESTS_DIR)
+    # Some tests write into output/ without creating it (GalSim's checkout has one).
+    os.makedirs(os.path.join(TESTS_DIR, "output"), exist_ok=True)
     return TESTS_DIR
