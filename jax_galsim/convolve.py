@@ -4,7 +4,7 @@ import numpy as np
 
 from .errors import GalSimError, GalSimNotImplementedError, galsim_warn
 from .gsobject import GSObject, _out, _concrete
-from .sum import _parse_list, _reduce
+from .sum import _ComponentList, _parse_list, _reduce
 from .core import realspace as _rs
 
 __all__ = ["Convolve", "Convolution", "Deconvolve", "Deconvolution",
@@ -26,7 +26,7 @@ def Convolve(*args, **kwargs):
     return Convolution(*args, **kwargs)
 
 
-class Convolution(GSObject):
+class Convolution(_ComponentList, GSObject):
     """The convolution of two or more profiles, done by multiplying their Fourier
     transforms (or, with ``real_space=True`` and two components, by integration in real
     space).
@@ -53,7 +53,6 @@ class Convolution(GSObject):
     _static = ("_real_space", "_gsparams", "_propagate_gsparams")
 
     def __init__(self, *args, **kwargs):
-        from .gsparams import GSParams
         if len(args) == 0:
             raise TypeError("At least one GSObject must be provided.")
         args = _parse_list(args, "Convolution")
@@ -93,14 +92,7 @@ class Convolution(GSObject):
                         real_space = False
                         break
         self._real_space = bool(real_space)
-        if gsparams is None:
-            self._gsparams = GSParams.combine([obj.gsparams for obj in args])
-        else:
-            self._gsparams = GSParams.check(gsparams)
-        if self._propagate_gsparams:
-            self._obj_list = [obj.withGSParams(self._gsparams) for obj in args]
-        else:
-            self._obj_list = list(args)
+        self._set_components(args, gsparams)
 
     @property
     def obj_list(self):
@@ -218,16 +210,6 @@ class Convolution(GSObject):
             out = out * obj._kValue_array(kx, ky)
         return out
 
-    def _prepareDraw(self):
-        for obj in self._obj_list:
-            obj._prepareDraw()
-
-    def _with_gsparams(self, gsparams):
-        ret = self.tree_replace(_gsparams=gsparams)
-        if self._propagate_gsparams:
-            ret = ret.tree_replace(_obj_list=[o.withGSParams(gsparams) for o in self._obj_list])
-        return ret
-
     def __repr__(self):
         return "galsim.Convolution(%r, real_space=%r, gsparams=%r, propagate_gsparams=%r)" % (
             self._obj_list, self._real_space, self._gsparams, self._propagate_gsparams)
@@ -284,11 +266,10 @@ def Deconvolve(obj, gsparams=None, propagate_gsparams=True):
     raise TypeError("Argument to Deconvolve must be either a GSObject or a ChromaticObject.")
 
 
-class _Wrapper(GSObject):
-    """Shared machinery of profiles that wrap one other profile (``orig_obj``)."""
-
-    _leaves = ("_orig_obj",)
-    _static = ("_gsparams", "_propagate_gsparams")
+class _WrappedObject:
+    """Shared by the profiles built from one other profile (`Deconvolution`,
+    `FourierSqrtProfile`, `AutoConvolution`, `AutoCorrelation`): the wrapped object in
+    ``_orig_obj`` and GalSim's GSParams rule for it."""
 
     def _init_wrapper(self, obj, gsparams, propagate_gsparams, what):
         from .gsparams import GSParams
@@ -311,6 +292,13 @@ class _Wrapper(GSObject):
         if self._propagate_gsparams:
             ret = ret.tree_replace(_orig_obj=self._orig_obj.withGSParams(gsparams))
         return ret
+
+
+class _Wrapper(_WrappedObject, GSObject):
+    """Shared machinery of profiles that wrap one other profile (``orig_obj``)."""
+
+    _leaves = ("_orig_obj",)
+    _static = ("_gsparams", "_propagate_gsparams")
 
     def __repr__(self):
         return "galsim.%s(%r, gsparams=%r, propagate_gsparams=%r)" % (
@@ -415,13 +403,12 @@ def AutoCorrelate(obj, real_space=None, gsparams=None, propagate_gsparams=True):
     raise TypeError("Argument to AutoCorrelate must be either a GSObject or a ChromaticObject.")
 
 
-class _AutoBase(Convolution):
+class _AutoBase(_WrappedObject, Convolution):
     _leaves = ("_orig_obj",)
     _static = ("_real_space", "_gsparams", "_propagate_gsparams")
     _what = ""
 
     def __init__(self, obj, real_space=None, gsparams=None, propagate_gsparams=True):
-        from .gsparams import GSParams
         name = type(self).__name__
         if not isinstance(obj, GSObject):
             raise TypeError("Argument to %s must be a GSObject." % name)
@@ -440,23 +427,7 @@ class _AutoBase(Convolution):
                         % ("convolved" if self._what == "convolution" else "correlated"))
             real_space = False
         self._real_space = bool(real_space)
-        self._gsparams = GSParams.check(gsparams, obj.gsparams)
-        self._propagate_gsparams = propagate_gsparams
-        self._orig_obj = obj.withGSParams(self._gsparams) if propagate_gsparams else obj
-
-    @property
-    def orig_obj(self):
-        """The original object being auto-convolved or auto-correlated."""
-        return self._orig_obj
-
-    def _prepareDraw(self):
-        self._orig_obj._prepareDraw()
-
-    def _with_gsparams(self, gsparams):
-        ret = self.tree_replace(_gsparams=gsparams)
-        if self._propagate_gsparams:
-            ret = ret.tree_replace(_orig_obj=self._orig_obj.withGSParams(gsparams))
-        return ret
+        self._init_wrapper(obj, gsparams, propagate_gsparams, name)
 
     def __repr__(self):
         return "galsim.%s(%r, real_space=%r, gsparams=%r, propagate_gsparams=%r)" % (

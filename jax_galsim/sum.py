@@ -3,7 +3,6 @@
 import numpy as np
 
 from .gsobject import GSObject, _out
-from .position import _PositionD
 
 __all__ = ["Add", "Sum"]
 
@@ -36,7 +35,34 @@ def _parse_list(args, what):
     return list(args)
 
 
-class Sum(GSObject):
+class _ComponentList:
+    """Shared by `Sum` and `Convolution`: a list of component profiles in ``_obj_list``
+    and GalSim's GSParams rule (the components' combined gsparams unless given, passed
+    down to the components when ``propagate_gsparams``)."""
+
+    def _set_components(self, args, gsparams):
+        from .gsparams import GSParams
+        if gsparams is None:
+            self._gsparams = GSParams.combine([obj.gsparams for obj in args])
+        else:
+            self._gsparams = GSParams.check(gsparams)
+        if self._propagate_gsparams:
+            self._obj_list = [obj.withGSParams(self._gsparams) for obj in args]
+        else:
+            self._obj_list = list(args)
+
+    def _prepareDraw(self):
+        for obj in self._obj_list:
+            obj._prepareDraw()
+
+    def _with_gsparams(self, gsparams):
+        ret = self.tree_replace(_gsparams=gsparams)
+        if self._propagate_gsparams:
+            ret = ret.tree_replace(_obj_list=[o.withGSParams(gsparams) for o in self._obj_list])
+        return ret
+
+
+class Sum(_ComponentList, GSObject):
     """The sum of two or more `GSObject` profiles (``Add(a, b)`` or ``a + b``).
 
     Parameters:
@@ -53,7 +79,6 @@ class Sum(GSObject):
     _static = ("_gsparams", "_propagate_gsparams")
 
     def __init__(self, *args, **kwargs):
-        from .gsparams import GSParams
         gsparams = kwargs.pop("gsparams", None)
         self._propagate_gsparams = kwargs.pop("propagate_gsparams", True)
         if kwargs:
@@ -69,14 +94,7 @@ class Sum(GSObject):
         for obj in args:
             if not isinstance(obj, GSObject):
                 raise TypeError("Arguments to Sum must be GSObjects, not %s" % obj)
-        if gsparams is None:
-            self._gsparams = GSParams.combine([obj.gsparams for obj in args])
-        else:
-            self._gsparams = GSParams.check(gsparams)
-        if self._propagate_gsparams:
-            self._obj_list = [obj.withGSParams(self._gsparams) for obj in args]
-        else:
-            self._obj_list = list(args)
+        self._set_components(args, gsparams)
 
     @property
     def obj_list(self):
@@ -188,16 +206,6 @@ class Sum(GSObject):
         for obj in self._obj_list[1:]:
             out = out + obj._kValue_array(kx, ky)
         return out
-
-    def _prepareDraw(self):
-        for obj in self._obj_list:
-            obj._prepareDraw()
-
-    def _with_gsparams(self, gsparams):
-        ret = self.tree_replace(_gsparams=gsparams)
-        if self._propagate_gsparams:
-            ret = ret.tree_replace(_obj_list=[o.withGSParams(gsparams) for o in self._obj_list])
-        return ret
 
     def __repr__(self):
         return "galsim.Sum(%r, gsparams=%r, propagate_gsparams=%r)" % (
