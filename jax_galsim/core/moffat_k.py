@@ -89,8 +89,19 @@ def f_exact(nu, q):
     return jnp.where(pos, f, 1.0)
 
 
-def kprofile(nu, q):
-    """``f(q)`` on an array of radii ``q >= 0`` through a Hermite table (see module doc)."""
+def _hermite(f, df, s):
+    """Cubic Hermite coefficients per cell (local variable tau in [0, 1]), stacked on
+    the last axis: shape (TABLE - 1, 4)."""
+    h = s[1:] - s[:-1]
+    f0, f1, d0, d1 = f[:-1], f[1:], df[:-1] * h, df[1:] * h
+    return jnp.stack((f0, d0, -3.0 * f0 - 2.0 * d0 + 3.0 * f1 - d1,
+                      2.0 * f0 + d0 - 2.0 * f1 + d1), axis=-1)
+
+
+def _table(nu, q, with_nu):
+    """Table nodes and Hermite coefficients of ``f`` (and, if ``with_nu``, of
+    ``df/dnu``) for radii up to ``max(q)``; also the cell index and local variable of
+    every ``q``."""
     qmax = jax.lax.stop_gradient(jnp.max(q))
     # Round the table's extent up to a power of 2**(1/4): the nodes are then locally
     # constant in the parameters, so the derivative that ignores them is exact.
@@ -99,23 +110,55 @@ def kprofile(nu, q):
     # Nodes s_i = qmax (i / n1)^2: dense near q = 0, where f has its q^(2 nu) (or
     # q^2 log q) non-analytic term, and spacing 2 qmax / n1 at the far end.
     s = qmax * (jnp.arange(TABLE, dtype=q.dtype) / n1) ** 2
-    f, df = _quad(nu, jnp.where(s > 0, s, 1.0))
-    # k = 0: f = 1; f'(0) = 0 for nu > 1/2, -1 for nu = 1/2 (f = exp(-q)); below that f
-    # has an infinite slope at 0 and the first cell uses the secant.
-    slope0 = jnp.where(nu > 0.5, 0.0, jnp.where(nu == 0.5, -1.0, (f[1] - 1.0) / s[1]))
-    f = f.at[0].set(1.0)
-    df = df.at[0].set(slope0)
-    # Cubic coefficients per cell in the local variable tau in [0, 1].
-    h = s[1:] - s[:-1]
-    f0, f1, d0, d1 = f[:-1], f[1:], df[:-1] * h, df[1:] * h
-    coef = (f0, d0, -3.0 * f0 - 2.0 * d0 + 3.0 * f1 - d1, 2.0 * f0 + d0 - 2.0 * f1 + d1)
+    safe = jnp.where(s > 0, s, 1.0)
+
+    def tab(n):
+        f, df = _quad(n, safe)
+        # k = 0: f = 1; f'(0) = 0 for nu > 1/2, -1 for nu = 1/2 (f = exp(-q)); below
+        # that f has an infinite slope at 0 and the first cell uses the secant.
+        slope0 = jnp.where(n > 0.5, 0.0, jnp.where(n == 0.5, -1.0, (f[1] - 1.0) / s[1]))
+        return f.at[0].set(1.0), df.at[0].set(slope0)
+
+    if with_nu:
+        (f, df), (fn, dfn) = jax.jvp(tab, (nu,), (jnp.ones_like(nu),))
+        coef = jnp.concatenate([_hermite(f, df, s), _hermite(fn, dfn, s)], axis=-1)
+    else:
+        f, df = tab(nu)
+        coef = _hermite(f, df, s)
     u = n1 * jnp.sqrt(q / qmax)
     i = jnp.clip(jnp.floor(u), 0, TABLE - 2)
     s0 = qmax * (i / n1) ** 2
-    tau = (q - s0) / (qmax * ((i + 1.0) / n1) ** 2 - s0)
-    i = i.astype(jnp.int32)
-    c0, c1, c2, c3 = (a.at[i].get(mode="promise_in_bounds") for a in coef)
-    return c0 + tau * (c1 + tau * (c2 + tau * c3))
+    width = qmax * ((i + 1.0) / n1) ** 2 - s0
+    tau = (q - s0) / width
+    # one gather of a coefficient vector per point (cheaper than scalar gathers)
+    C = coef.at[i.astype(jnp.int32)].get(mode="promise_in_bounds")
+    return C, tau, width
+
+
+def _poly(C, tau, j):
+    return C[..., j] + tau * (C[..., j + 1] + tau * (C[..., j + 2] + tau * C[..., j + 3]))
+
+
+@jax.custom_jvp
+def kprofile(nu, q):
+    """``f(q)`` on an array of radii ``q >= 0`` through a Hermite table (see module doc).
+
+    Its derivative (custom rule) interpolates ``df/dq`` and ``df/dnu`` from the same
+    table cells, so a forward-mode derivative costs a few element-wise passes rather
+    than a batched gather per tangent."""
+    C, tau, _ = _table(nu, q, False)
+    return _poly(C, tau, 0)
+
+
+@kprofile.defjvp
+def _kprofile_jvp(primals, tangents):
+    nu, q = primals
+    nu_dot, q_dot = tangents
+    C, tau, width = _table(nu, q, True)
+    f = _poly(C, tau, 0)
+    fq = (C[..., 1] + tau * (2.0 * C[..., 2] + 3.0 * tau * C[..., 3])) / width
+    fnu = _poly(C, tau, 4)
+    return f, fq * q_dot + fnu * nu_dot
 
 
 def _log_f_asym(nu, q, terms=12):
