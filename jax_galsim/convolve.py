@@ -12,17 +12,8 @@ __all__ = ["Convolve", "Convolution", "Deconvolve", "Deconvolution",
 
 
 def Convolve(*args, **kwargs):
-    """Convolve two or more `GSObject` instances; returns a `Convolution`."""
-    if len(args) == 0:
-        raise TypeError("At least one ChromaticObject or GSObject must be provided.")
-    elif len(args) == 1:
-        if isinstance(args[0], GSObject):
-            args = [args[0]]
-        elif isinstance(args[0], (list, tuple)):
-            args = args[0]
-        else:
-            raise TypeError("Single input argument must be a GSObject, ChromaticObject, "
-                            + "or a (possibly mixed) list of them.")
+    """Convolve two or more `GSObject` instances (or one list of them); returns a
+    `Convolution`."""
     return Convolution(*args, **kwargs)
 
 

@@ -8,17 +8,7 @@ __all__ = ["Add", "Sum"]
 
 
 def Add(*args, **kwargs):
-    """Add two or more `GSObject` instances; returns a `Sum`."""
-    if len(args) == 0:
-        raise TypeError("At least one ChromaticObject or GSObject must be provided.")
-    elif len(args) == 1:
-        if isinstance(args[0], GSObject):
-            args = [args[0]]
-        elif isinstance(args[0], (list, tuple)):
-            args = args[0]
-        else:
-            raise TypeError("Single input argument must be a GSObject, ChromaticObject or "
-                            + "a (possibly mixed) list of them.")
+    """Add two or more `GSObject` instances (or one list of them); returns a `Sum`."""
     return Sum(*args, **kwargs)
 
 
@@ -31,7 +21,8 @@ def _parse_list(args, what):
         elif isinstance(args[0], (list, tuple)):
             args = list(args[0])
         else:
-            raise TypeError("Single input argument must be a GSObject or list of them.")
+            raise TypeError("Single input argument must be a GSObject, ChromaticObject or "
+                            "a (possibly mixed) list of them.")
     return list(args)
 
 
