@@ -1006,28 +1006,14 @@ class Image(Pytree):
             raise TypeError("bounds must be a galsim.BoundsI instance")
         if not hermitian:
             return self._wrap(bounds, False, False)
-        elif hermitian == "x":
-            if self.bounds.xmin != 0:
-                raise GalSimIncompatibleValuesError(
-                    "hermitian == 'x' requires self.bounds.xmin == 0",
-                    hermitian=hermitian, bounds=self.bounds,
-                )
-            if bounds.xmin != 0:
-                raise GalSimIncompatibleValuesError(
-                    "hermitian == 'x' requires bounds.xmin == 0", hermitian=hermitian, bounds=bounds
-                )
-            return self._wrap(bounds, True, False)
-        elif hermitian == "y":
-            if self.bounds.ymin != 0:
-                raise GalSimIncompatibleValuesError(
-                    "hermitian == 'y' requires self.bounds.ymin == 0",
-                    hermitian=hermitian, bounds=self.bounds,
-                )
-            if bounds.ymin != 0:
-                raise GalSimIncompatibleValuesError(
-                    "hermitian == 'y' requires bounds.ymin == 0", hermitian=hermitian, bounds=bounds
-                )
-            return self._wrap(bounds, False, True)
+        elif hermitian in ("x", "y"):
+            # The stored half-plane starts at 0 along the hermitian axis, for both images.
+            for which, b in (("self.bounds", self.bounds), ("bounds", bounds)):
+                if getattr(b, hermitian + "min") != 0:
+                    raise GalSimIncompatibleValuesError(
+                        "hermitian == '%s' requires %s.%smin == 0" % (hermitian, which, hermitian),
+                        hermitian=hermitian, bounds=b)
+            return self._wrap(bounds, hermitian == "x", hermitian == "y")
         raise GalSimValueError("Invalid value for hermitian", hermitian, (False, "x", "y"))
 
     def _wrap(self, bounds, hermx, hermy):
