@@ -235,7 +235,7 @@ def _draw_fft_fixed(prof, xmin, ymin, nx, ny, scale, N, M, nk, xp):
         inside = (xp.abs(xp.asarray(iy * 1.0))[:, None] <= half) & \
                  (xp.asarray(ixh * 1.0)[None, :] <= half)
         kim = xp.where(inside, kim, 0.0)
-    if xp is not np and not xp.iscomplexobj(kim) and _dft_is_cheap(kim.shape, nx, ny, N):
+    if xp is not np and not xp.iscomplexobj(kim) and _dft_is_cheap(kim.shape, xmin, ymin, nx, ny, N):
         return _real_dft_window(kim, xmin, ymin, nx, ny, N, xp)
     R = _fold_rows(kim, N, xp)                      # (N, H + 1), rows in FFT order
     if not xp.iscomplexobj(R):
@@ -262,39 +262,70 @@ def _draw_fft_fixed(prof, xmin, ymin, nx, ny, scale, N, M, nk, xp):
     return _periodic_window(real, xmin, ymin, nx, ny, N, xp)
 
 
-def _dft_is_cheap(kshape, nx, ny, N):
-    """Whether :func:`_real_dft_window` (two matrix products) is expected to be cheaper
-    than folding plus a size-``N`` FFT: multiply-adds against ``16 N^2 log2 N`` (the
-    break-even measured on CPU for 64x64 stamps of a 128 grid).  Static."""
-    rows, cols = kshape[0], kshape[1]
-    macs = 2 * ny * rows * cols + 2 * ny * cols * nx
+def _dft_is_cheap(kshape, xmin, ymin, nx, ny, N):
+    """Whether :func:`_real_dft_window` (three matrix products) is expected to be
+    cheaper than folding plus a size-``N`` FFT: multiply-adds against
+    ``16 N^2 log2 N`` (the break-even measured on CPU for 64x64 stamps of a 128 grid).
+    Static."""
+    rows, cols, _ = _dft_block(xmin, ymin, nx, ny)
+    macs = len(rows) * kshape[0] * kshape[1] + 2 * len(rows) * kshape[1] * len(cols)
     return macs <= 16 * N * N * math.log2(max(N, 2))
 
 
-def _real_dft_window(kim, xmin, ymin, nx, ny, N, xp):
-    """The ``ny x nx`` window of the inverse DFT of a real, point-symmetric k image,
-    as two real matrix products with cosine/sine tables (cheaper than a size-``N``
-    FFT for a postage stamp, and batched well under ``vmap``).
+def _dft_block(xmin, ymin, nx, ny):
+    """The pixel rows ``p`` and columns ``q`` :func:`_real_dft_window` computes, and
+    whether the window is then unfolded from them (static).
 
-    ``kim`` holds k indices ``-L/2 .. L/2`` (rows, ``ky``) and ``0 .. L/2`` (columns,
+    A point-symmetric profile has ``I(-p, -q) = I(p, q)``, so when the window's rows
+    straddle ``p = 0`` only the rows ``p >= 0`` are computed, on the columns
+    ``-qa .. qa`` that cover the window and its mirror (about half the pixels of a
+    centred stamp)."""
+    ymax, xmax = ymin + ny - 1, xmin + nx - 1
+    if ymin < 0 <= ymax:
+        ra = max(-ymin, ymax)
+        qa = max(-xmin, xmax, 0)
+        if (ra + 1) * (2 * qa + 1) < nx * ny:
+            return np.arange(ra + 1), np.arange(-qa, qa + 1), True
+    return ymin + np.arange(ny), xmin + np.arange(nx), False
+
+
+def _real_dft_window(kim, xmin, ymin, nx, ny, N, xp):
+    """The ``ny x nx`` window of the inverse DFT of a real, point-symmetric k image, by
+    matrix products with cosine/sine tables (cheaper than a size-``N`` FFT for a
+    postage stamp, and batched well under ``vmap``).
+
+    ``kim`` holds k indices ``-L/2 .. L/2`` (rows, ``ky``) and ``0 .. K-1`` (columns,
     ``kx >= 0``); with ``F(-k) = F(k)`` real, the image is
-    ``N^-2 sum_{ky} sum_{kx >= 0} w_kx F cos(2 pi (ky p + kx q) / N)`` with ``w_0 = 1``
-    and ``w = 2`` otherwise (the mirrored half plane, Nyquist lines included); the
-    periodicity of the cosine does GalSim's wrapping onto period ``N``."""
+    ``I(p, q) = N^-2 sum_{kx >= 0} w_kx [C(p, kx) cos(2 pi kx q / N) - S(p, kx) sin(...)]``
+    with ``w_0 = 1`` and ``w = 2`` otherwise (the mirrored half plane, Nyquist lines
+    included), where ``C`` sums the part of ``F`` even in ``ky`` against
+    ``cos(2 pi ky p / N)`` and ``S`` the odd part against the sine, each over
+    ``ky >= 0`` only.  The periodicity of the tables does GalSim's wrapping onto period
+    ``N``; :func:`_dft_block` halves the pixels computed for a centred stamp."""
     L = kim.shape[0] - 1
     H = L // 2
-    ky = np.arange(-H, H + 1)
-    kx = np.arange(0, kim.shape[1])
-    p = (ymin + np.arange(ny)) % N
-    q = (xmin + np.arange(nx)) % N
-    ay = 2.0 * np.pi * ((p[:, None] * ky[None, :]) % N) / N          # (ny, L + 1)
-    ax = 2.0 * np.pi * ((kx[:, None] * q[None, :]) % N) / N          # (H + 1, nx)
+    K = kim.shape[1]
+    rows, cols, unfold = _dft_block(xmin, ymin, nx, ny)
+    two_pi_n = 2.0 * np.pi / N
+    j = np.arange(H + 1)
+    ay = two_pi_n * ((rows[:, None] * j[None, :]) % N)                # (R, H + 1)
+    kx = np.arange(K)
+    ax = two_pi_n * ((kx[:, None] * cols[None, :]) % N)               # (K, Q)
     w = np.where(kx == 0, 1.0, 2.0)[:, None] / float(N) ** 2
-    left = np.concatenate([np.cos(ay), np.sin(ay)], axis=0)          # (2 ny, L + 1)
-    right = np.concatenate([w * np.cos(ax), -w * np.sin(ax)], axis=0)  # (2 (H + 1), nx)
-    A = xp.matmul(xp.asarray(left), kim)                            # (2 ny, H + 1)
-    A = xp.concatenate([A[:ny], A[ny:]], axis=1)                     # (ny, 2 (H + 1))
-    return xp.matmul(A, xp.asarray(right))
+    const = lambda a: xp.asarray(a, dtype=kim.dtype)
+    top, bot = kim[H + 1:], kim[H - 1::-1]                           # ky = j and -j, j >= 1
+    even = xp.concatenate([kim[H:H + 1], top + bot], axis=0)
+    C = xp.matmul(const(np.cos(ay)), even)                           # (R, K)
+    S = xp.matmul(const(np.sin(ay[:, 1:])), top - bot)                # (R, K)
+    right = np.concatenate([w * np.cos(ax), -w * np.sin(ax)], axis=0)  # (2 K, Q)
+    block = xp.matmul(xp.concatenate([C, S], axis=1), const(right))   # (R, Q)
+    if not unfold:
+        return block
+    qa = len(cols) // 2
+    xmax, ymax = xmin + nx - 1, ymin + ny - 1
+    upper = block[:ymax + 1, xmin + qa:xmax + qa + 1]                 # rows p >= 0
+    lower = block[-ymin:0:-1, qa - xmax:qa - xmin + 1][:, ::-1]       # I(p, q) = I(-p, -q)
+    return xp.concatenate([lower, upper], axis=0)
 
 
 def _periodic_window(real, xmin, ymin, nx, ny, N, xp):

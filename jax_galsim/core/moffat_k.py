@@ -5,9 +5,9 @@ For scale radius 1 and unit flux the Moffat k profile is
     f(q) = 2^(1-nu) / Gamma(nu) * q^nu * K_nu(q),   nu = beta - 1,   f(0) = 1.
 
 ``K_nu`` comes from its integral ``K_nu(q) = int_0^inf exp(-q cosh t) cosh(nu t) dt``,
-summed with the trapezoidal rule on ``NODES`` points placed around the integrand's peak
-``t* = asinh(nu / q)`` (spectrally accurate: relative error about 1e-9 for
-0.15 <= nu <= 7, q in [1e-4, 60]).  Differentiable in ``q`` and ``nu`` by ordinary
+summed with the trapezoidal rule on ``NODES`` uniform nodes of ``[0, T]`` shared by all
+radii of a call (geometric convergence: absolute error below 5e-9 of ``f(0)`` for
+0.15 <= nu <= 7 and radii from 1e-4 to 60, below 1e-10 for nu <= 4).  Differentiable in ``q`` and ``nu`` by ordinary
 autodiff, vectorises under ``vmap``, no host callbacks.
 
 Drawing evaluates ``f`` on a whole k grid; since the profile is radial, :func:`kprofile`
@@ -23,8 +23,10 @@ import numpy as np
 
 __all__ = ["f_exact", "kprofile", "maxk_unit"]
 
-NODES = 40
-TABLE = 256
+NODES = 56
+TABLE = 96
+#: coefficients per table cell (quintic Hermite)
+NCOEF = 6
 
 
 def gammaln(x):
@@ -39,45 +41,31 @@ def gammaln(x):
     return (z - 0.5) * jnp.log(z) - z + 0.5 * np.log(2.0 * np.pi) + series - jnp.log(shift)
 
 
-def _geometric(a, r):
-    """``a * r**m`` for m = 0 .. NODES-1 along a new last axis (``a``, ``r`` of shape
-    (..., 1)), by binary powers: multiplications only, no per-node exponential."""
-    m = np.arange(NODES)
-    out = a * np.ones(NODES)
-    p = r
-    for bit in range(int(NODES - 1).bit_length()):
-        sel = ((m >> bit) & 1).astype(bool)
-        out = out * jnp.where(sel, p, 1.0)
-        p = p * p
-    return out
+def _quad(nu, q, qmin):
+    """(f, f') at radii ``q > 0`` (any shape) by the trapezoidal rule on ``NODES``
+    nodes ``t_m = m h`` of ``[0, T]`` shared by all radii.
 
-
-def _quad(nu, q):
-    """(f, f') at radii ``q > 0`` (any shape) by the trapezoidal rule."""
-    q = q[..., None]
-    # asinh and acosh by their logarithmic forms (they only place the nodes; XLA's own
-    # expansions are slow to compile)
-    a = nu / q
-    ts = jnp.log(a + jnp.sqrt(a * a + 1.0))
-    c = (40.0 + 12.0 * nu) / q
-    thi = jnp.minimum(jnp.log(1.0 + c + jnp.sqrt(c * (2.0 + c))), ts + jnp.log(3.0 + 40.0 / nu))
-    tlo = jnp.maximum(0.0, ts - 30.0 / nu)
-    h = (thi - tlo) / (NODES - 1)
-    m = np.arange(NODES, dtype=float)
+    The integrand ``exp(-q cosh t) cosh(nu t)`` is even and analytic in the strip
+    ``|Im t| < pi/2``, so the trapezoidal rule converges geometrically in ``1/h``; ``T``
+    reaches past the peak ``t* = asinh(nu / q)`` of the smallest radius ``qmin``.  Shared
+    nodes make ``cosh t_m`` and ``log cosh(nu t_m)`` per-node vectors, leaving one
+    exponential per (radius, node)."""
+    nu = jnp.asarray(nu, dtype=q.dtype)
+    T = jnp.log(2.0 * (nu + 30.0) / qmin) + 2.0
+    h = T / (NODES - 1)
+    t = jnp.arange(NODES, dtype=q.dtype) * h[..., None]
     w = np.ones(NODES)
-    w[0] = w[-1] = 0.5
-    # e^{t_m} and e^{nu t_m} on the uniform nodes t_m = tlo + m h as geometric sequences
-    # (one exponential per radius instead of one per node).
-    et = _geometric(jnp.exp(tlo), jnp.exp(h))
-    ch = 0.5 * (et + _geometric(jnp.exp(-tlo), jnp.exp(-h)))
-    cnu = 0.5 * (_geometric(jnp.exp(nu * tlo), jnp.exp(nu * h))
-                 + _geometric(jnp.exp(-nu * tlo), jnp.exp(-nu * h)))
+    w[0] = 0.5
+    ch = jnp.cosh(t)
+    # log cosh(nu t), overflow-free
+    lcnu = nu[..., None] * t + jnp.log1p(jnp.exp(-2.0 * nu[..., None] * t)) - np.log(2.0)
     lognorm = (1.0 - nu) * np.log(2.0) - gammaln(nu)
-    e = jnp.exp(nu * jnp.log(q) - q * ch + lognorm) * (cnu * w)
+    q = q[..., None]
+    e = jnp.exp(nu * jnp.log(q) - q * ch + (lcnu + lognorm)) * w
     # materialise e once (otherwise XLA may recompute it inside both reductions)
     e = jax.lax.optimization_barrier(e)
-    f = e.sum(-1) * h[..., 0]
-    df = ((nu / q - ch) * e).sum(-1) * h[..., 0]
+    f = e.sum(-1) * h
+    df = ((nu / q - ch) * e).sum(-1) * h
     return f, df
 
 
@@ -85,50 +73,68 @@ def f_exact(nu, q):
     """``f(q)`` evaluated pointwise (``f(0) = 1``)."""
     pos = q > 0
     safe = jnp.where(pos, q, 1.0)
-    f, _ = _quad(nu, safe)
+    f, _ = _quad(nu, safe, jnp.min(safe))
     return jnp.where(pos, f, 1.0)
 
 
-def _hermite(f, df, s):
-    """Cubic Hermite coefficients per cell (local variable tau in [0, 1]), stacked on
-    the last axis: shape (TABLE - 1, 4)."""
+def _hermite(f, df, d2, s):
+    """Quintic Hermite coefficients per cell (local variable tau in [0, 1]; values,
+    first and second derivatives matched at both ends), stacked on the last axis:
+    shape (TABLE - 1, NCOEF)."""
     h = s[1:] - s[:-1]
     f0, f1, d0, d1 = f[:-1], f[1:], df[:-1] * h, df[1:] * h
-    return jnp.stack((f0, d0, -3.0 * f0 - 2.0 * d0 + 3.0 * f1 - d1,
-                      2.0 * f0 + d0 - 2.0 * f1 + d1), axis=-1)
+    c0, c1 = d2[:-1] * h * h, d2[1:] * h * h
+    jump = f1 - f0
+    return jnp.stack((f0, d0, 0.5 * c0,
+                      10.0 * jump - 6.0 * d0 - 4.0 * d1 - 1.5 * c0 + 0.5 * c1,
+                      -15.0 * jump + 8.0 * d0 + 7.0 * d1 + 1.5 * c0 - c1,
+                      6.0 * jump - 3.0 * d0 - 3.0 * d1 - 0.5 * c0 + 0.5 * c1), axis=-1)
 
 
 def _table(nu, q, with_nu):
     """Table nodes and Hermite coefficients of ``f`` (and, if ``with_nu``, of
-    ``df/dnu``) for radii up to ``max(q)``; also the cell index and local variable of
-    every ``q``."""
-    qmax = jax.lax.stop_gradient(jnp.max(q))
-    # Round the table's extent up to a power of 2**(1/4): the nodes are then locally
+    ``df/dnu``) for the radii ``q``; also the cell coefficients, local variable and
+    cell width of every ``q``.
+
+    Node 0 is ``q = 0``; nodes 1 .. TABLE-1 run from just below the smallest positive
+    radius ``qlo`` to just above the largest ``qmax``, spaced quadratically (dense at
+    the small end, where ``f`` has its non-analytic ``q^(2 nu)`` or ``q^2 log q`` term).
+    Every positive radius therefore falls in a cell where ``f`` is analytic, and
+    ``q = 0`` sits on node 0 itself."""
+    qstop = jax.lax.stop_gradient(q)
+    pos = qstop > 0
+    any_pos = jnp.any(pos)
+    # Round the extent outward to powers of 2**(1/4): the nodes are then locally
     # constant in the parameters, so the derivative that ignores them is exact.
-    qmax = jnp.where(qmax > 0, 2.0 ** (jnp.ceil(4.0 * jnp.log2(jnp.where(qmax > 0, qmax, 1.0))) / 4.0), 1.0)
-    n1 = TABLE - 1
-    # Nodes s_i = qmax (i / n1)^2: dense near q = 0, where f has its q^(2 nu) (or
-    # q^2 log q) non-analytic term, and spacing 2 qmax / n1 at the far end.
-    s = qmax * (jnp.arange(TABLE, dtype=q.dtype) / n1) ** 2
+    lg_hi = jnp.log2(jnp.where(any_pos, jnp.max(qstop), 1.0))
+    lg_lo = jnp.log2(jnp.min(jnp.where(pos, qstop, jnp.where(any_pos, jnp.inf, 1.0))))
+    qmax = 2.0 ** (jnp.ceil(4.0 * lg_hi) / 4.0)
+    qlo = 2.0 ** ((jnp.floor(4.0 * lg_lo) - 1.0) / 4.0)
+    n2 = TABLE - 2
+    span = qmax - qlo
+    s = jnp.concatenate([jnp.zeros(1, q.dtype),
+                         qlo + span * (jnp.arange(TABLE - 1, dtype=q.dtype) / n2) ** 2])
     safe = jnp.where(s > 0, s, 1.0)
 
     def tab(n):
-        f, df = _quad(n, safe)
-        # k = 0: f = 1; f'(0) = 0 for nu > 1/2, -1 for nu = 1/2 (f = exp(-q)); below
-        # that f has an infinite slope at 0 and the first cell uses the secant.
+        f, df = _quad(n, safe, qlo)
+        # f'' from the ODE of q^nu K_nu: f'' = f + (2 nu - 1) f' / q.
+        d2 = f + (2.0 * n - 1.0) * df / safe
+        # k = 0: f = 1 and f'(0) = 0 for nu > 1/2, -1 for nu = 1/2 (f = exp(-q)); below
+        # that the slope is infinite and the secant stands in.  The cell [0, s_1] is
+        # only ever evaluated at q = 0, so its curvature is irrelevant.
         slope0 = jnp.where(n > 0.5, 0.0, jnp.where(n == 0.5, -1.0, (f[1] - 1.0) / s[1]))
-        return f.at[0].set(1.0), df.at[0].set(slope0)
+        return f.at[0].set(1.0), df.at[0].set(slope0), d2.at[0].set(0.0)
 
     if with_nu:
-        (f, df), (fn, dfn) = jax.jvp(tab, (nu,), (jnp.ones_like(nu),))
-        coef = jnp.concatenate([_hermite(f, df, s), _hermite(fn, dfn, s)], axis=-1)
+        primal, tangent = jax.jvp(tab, (nu,), (jnp.ones_like(nu),))
+        coef = jnp.concatenate([_hermite(*primal, s), _hermite(*tangent, s)], axis=-1)
     else:
-        f, df = tab(nu)
-        coef = _hermite(f, df, s)
-    u = n1 * jnp.sqrt(q / qmax)
-    i = jnp.clip(jnp.floor(u), 0, TABLE - 2)
-    s0 = qmax * (i / n1) ** 2
-    width = qmax * ((i + 1.0) / n1) ** 2 - s0
+        coef = _hermite(*tab(nu), s)
+    u = n2 * jnp.sqrt(jnp.maximum(q - qlo, 0.0) / span)
+    i = jnp.where(q > 0, jnp.clip(jnp.floor(u), 0, n2 - 1) + 1.0, 0.0)
+    s0 = jnp.where(q > 0, qlo + span * ((i - 1.0) / n2) ** 2, 0.0)
+    width = jnp.where(q > 0, qlo + span * (i / n2) ** 2, qlo) - s0
     tau = (q - s0) / width
     # one gather of a coefficient vector per point (cheaper than scalar gathers)
     C = coef.at[i.astype(jnp.int32)].get(mode="promise_in_bounds")
@@ -136,7 +142,19 @@ def _table(nu, q, with_nu):
 
 
 def _poly(C, tau, j):
-    return C[..., j] + tau * (C[..., j + 1] + tau * (C[..., j + 2] + tau * C[..., j + 3]))
+    """The cell polynomial whose coefficients start at ``C[..., j]``."""
+    out = C[..., j + NCOEF - 1]
+    for m in range(NCOEF - 2, -1, -1):
+        out = C[..., j + m] + tau * out
+    return out
+
+
+def _poly_slope(C, tau):
+    """d/dtau of the cell polynomial of ``f``."""
+    out = (NCOEF - 1) * C[..., NCOEF - 1]
+    for m in range(NCOEF - 2, 0, -1):
+        out = m * C[..., m] + tau * out
+    return out
 
 
 @jax.custom_jvp
@@ -156,8 +174,8 @@ def _kprofile_jvp(primals, tangents):
     nu_dot, q_dot = tangents
     C, tau, width = _table(nu, q, True)
     f = _poly(C, tau, 0)
-    fq = (C[..., 1] + tau * (2.0 * C[..., 2] + 3.0 * tau * C[..., 3])) / width
-    fnu = _poly(C, tau, 4)
+    fq = _poly_slope(C, tau) / width
+    fnu = _poly(C, tau, NCOEF)
     return f, fq * q_dot + fnu * nu_dot
 
 
