@@ -97,8 +97,12 @@ class Gaussian(GSObject):
 
     def _kValue_array(self, kx, ky):
         xp = self._xp_for(kx, ky)
-        ksq = (kx * kx + ky * ky) * (self._sigma ** 2)
-        return self._flux * xp.exp(-0.5 * ksq) + 0j
+        c = -0.5 * self._sigma ** 2
+        if getattr(kx, "ndim", 0) == 2 and getattr(ky, "ndim", 0) == 2 and \
+                kx.shape[0] == 1 and ky.shape[1] == 1:
+            # a grid row times a column: the Gaussian separates (R + C exponentials)
+            return self._flux * (xp.exp(c * (kx * kx)) * xp.exp(c * (ky * ky))) + 0j
+        return self._flux * xp.exp(c * (kx * kx + ky * ky)) + 0j
 
     def withFlux(self, flux):
         return Gaussian(sigma=self._sigma, flux=flux, gsparams=self.gsparams)

@@ -234,8 +234,11 @@ class Moffat(GSObject):
                         v = e * (3.0 + (3.0 + k) * k) / 3.0
                     return self._flux * v + 0j
         if xp is not np:
-            # Traced: pure jax.numpy K_nu quadrature through a radial table (no callback).
             from .core import moffat_k
+            if _separable_grid(kx, ky):
+                # A drawing grid: a Gaussian mixture, as matrix products (no look-ups).
+                return self._flux * moffat_k.kgrid(beta - 1.0, self._r0, kx, ky) + 0j
+            # Traced k: pure jax.numpy K_nu quadrature through a radial table.
             pos = ksq > 0
             k = xp.where(pos, xp.sqrt(xp.where(pos, ksq, 1.0)), 0.0)
             return self._flux * moffat_k.kprofile(beta - 1.0, k) + 0j
@@ -322,3 +325,10 @@ class Moffat(GSObject):
         self._shoot_radial(photons, rng, lambda u, xp: moffat_radius(u, beta, ff, xp),
                            self._r0, polar_map=lambda rsq: np.sqrt(
                                ((1.0 - rsq * ff) ** (1.0 / (1.0 - beta)) - 1.0) / rsq))
+
+
+def _separable_grid(kx, ky):
+    """Whether ``kx``, ``ky`` are a concrete row (1, C) and column (R, 1): the axis-aligned
+    grid a drawing evaluates the profile on (static)."""
+    return (not is_traced(kx, ky) and getattr(kx, "ndim", 0) == 2 and getattr(ky, "ndim", 0) == 2
+            and kx.shape[0] == 1 and ky.shape[1] == 1)

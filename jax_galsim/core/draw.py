@@ -173,13 +173,29 @@ def draw_fft_array(prof, xmin, ymin, nx, ny, scale, N, M, nk, xp):
     only a cost choice, and it keeps ``cond`` from turning into "evaluate both".  See
     :func:`_draw_fft_fixed` for the grid itself.
     """
-    if nk is not None and M > 1 and xp is not np:
-        import jax
+    if xp is np:
+        return _draw_fft_fixed(prof, xmin, ymin, nx, ny, scale, N, M, nk, xp)
+    import jax
+    from .backend import is_traced
+    from .batching import chunked
+    # Only the traced leaves go through `chunked` (under vmap: cache-sized chunks on the
+    # CPU); concrete ones stay concrete, keeping the static decisions below.
+    leaves, treedef = jax.tree_util.tree_flatten(prof)
+    traced = [i for i, leaf in enumerate(leaves) if is_traced(leaf)]
+
+    def draw(traced_leaves, nk):
+        full = list(leaves)
+        for i, leaf in zip(traced, traced_leaves):
+            full[i] = leaf
+        p = jax.tree_util.tree_unflatten(treedef, full)
+        if nk is None or M == 1:
+            return _draw_fft_fixed(p, xmin, ymin, nx, ny, scale, N, M, nk, xp)
         return jax.lax.cond(
             _any_in_batch(jax.lax.stop_gradient(nk) > N),
-            lambda: _draw_fft_fixed(prof, xmin, ymin, nx, ny, scale, N, M, nk, xp),
-            lambda: _draw_fft_fixed(prof, xmin, ymin, nx, ny, scale, N, 1, None, xp))
-    return _draw_fft_fixed(prof, xmin, ymin, nx, ny, scale, N, M, nk, xp)
+            lambda: _draw_fft_fixed(p, xmin, ymin, nx, ny, scale, N, M, nk, xp),
+            lambda: _draw_fft_fixed(p, xmin, ymin, nx, ny, scale, N, 1, None, xp))
+
+    return chunked(draw, [leaves[i] for i in traced], nk)
 
 
 def _make_any_in_batch():
@@ -226,17 +242,27 @@ def _draw_fft_fixed(prof, xmin, ymin, nx, ny, scale, N, M, nk, xp):
     dk = 2.0 * math.pi / (N * scale)
     iy = np.arange(-H, H + 1)
     ixh = np.arange(0, H + 1)
-    ky = xp.asarray(iy * 1.0)[:, None] * dk
-    kx = xp.asarray(ixh * 1.0)[None, :] * dk
-    kim = _kvalues(prof, kx, ky, xp, ysym=True)
-    kim = xp.broadcast_to(kim, (MN + 1, H + 1))
-    if nk is not None:
+    # NumPy grids: they stay concrete under tracing, so a profile can tell a drawing
+    # grid from traced k values and use the grid's static structure.
+    ky = (iy * dk)[:, None]
+    kx = (ixh * dk)[None, :]
+
+    def kimage(p):
+        kim = xp.broadcast_to(_kvalues(p, kx, ky, xp, ysym=True), (MN + 1, H + 1))
+        if nk is None:
+            return kim
         half = nk / 2.0
         inside = (xp.abs(xp.asarray(iy * 1.0))[:, None] <= half) & \
                  (xp.asarray(ixh * 1.0)[None, :] <= half)
-        kim = xp.where(inside, kim, 0.0)
-    if xp is not np and not xp.iscomplexobj(kim) and _dft_is_cheap(kim.shape, xmin, ymin, nx, ny, N):
-        return _real_dft_window(kim, xmin, ymin, nx, ny, N, xp)
+        return xp.where(inside, kim, 0.0)
+
+    split = _static_shift(prof) if xp is not np else None
+    if split is not None and _point_symmetric(split[0]):
+        core, sx, sy = split
+        shift = (sx / scale, sy / scale)
+        if _dft_is_cheap((MN + 1, H + 1), xmin, ymin, nx, ny, N, shift):
+            return _real_dft_window(kimage(core), xmin, ymin, nx, ny, N, xp, shift)
+    kim = kimage(prof)
     R = _fold_rows(kim, N, xp)                      # (N, H + 1), rows in FFT order
     if not xp.iscomplexobj(R):
         R = R + 0j
@@ -262,55 +288,84 @@ def _draw_fft_fixed(prof, xmin, ymin, nx, ny, scale, N, M, nk, xp):
     return _periodic_window(real, xmin, ymin, nx, ny, N, xp)
 
 
-def _dft_is_cheap(kshape, xmin, ymin, nx, ny, N):
+def _static_shift(prof):
+    """``(core, dx, dy)`` with ``prof`` equal to ``core`` shifted by the concrete offset
+    ``(dx, dy)``: the offsets of a `Transformation` and of the components of a
+    `Convolution` are pulled out (a shift is a pure phase in k space).  ``None`` when
+    an offset is traced or sits under a further transformation (static)."""
+    from ..transform import Transformation
+    from ..convolve import Convolution
+    if isinstance(prof, Transformation) and prof._has_offset:
+        if is_traced(prof._dx) or is_traced(prof._dy):
+            return None
+        core = prof.tree_replace(_dx=0.0, _dy=0.0)
+        if not _point_symmetric(core._original):
+            return None
+        return core, float(prof._dx), float(prof._dy)
+    if isinstance(prof, Convolution) and len(prof._obj_list) > 1:
+        parts = [_static_shift(obj) for obj in prof._obj_list]
+        if any(part is None for part in parts):
+            return None
+        core = prof.tree_replace(_obj_list=[part[0] for part in parts])
+        return core, sum(part[1] for part in parts), sum(part[2] for part in parts)
+    return prof, 0.0, 0.0
+
+
+def _dft_is_cheap(kshape, xmin, ymin, nx, ny, N, shift=(0.0, 0.0)):
     """Whether :func:`_real_dft_window` (three matrix products) is expected to be
     cheaper than folding plus a size-``N`` FFT: multiply-adds against
     ``16 N^2 log2 N`` (the break-even measured on CPU for 64x64 stamps of a 128 grid).
     Static."""
-    rows, cols, _ = _dft_block(xmin, ymin, nx, ny)
+    rows, cols, _ = _dft_block(xmin, ymin, nx, ny, shift)
     macs = len(rows) * kshape[0] * kshape[1] + 2 * len(rows) * kshape[1] * len(cols)
     return macs <= 16 * N * N * math.log2(max(N, 2))
 
 
-def _dft_block(xmin, ymin, nx, ny):
-    """The pixel rows ``p`` and columns ``q`` :func:`_real_dft_window` computes, and
+def _dft_block(xmin, ymin, nx, ny, shift=(0.0, 0.0)):
+    """The pixel coordinates relative to the profile's centre, ``p = y - dy`` (rows)
+    and ``q = x - dx`` (columns), at which :func:`_real_dft_window` evaluates, and
     whether the window is then unfolded from them (static).
 
-    A point-symmetric profile has ``I(-p, -q) = I(p, q)``, so when the window's rows
-    straddle ``p = 0`` only the rows ``p >= 0`` are computed, on the columns
-    ``-qa .. qa`` that cover the window and its mirror (about half the pixels of a
-    centred stamp)."""
-    ymax, xmax = ymin + ny - 1, xmin + nx - 1
-    if ymin < 0 <= ymax:
-        ra = max(-ymin, ymax)
-        qa = max(-xmin, xmax, 0)
-        if (ra + 1) * (2 * qa + 1) < nx * ny:
-            return np.arange(ra + 1), np.arange(-qa, qa + 1), True
-    return ymin + np.arange(ny), xmin + np.arange(nx), False
+    A point-symmetric profile has ``I(-p, -q) = I(p, q)``.  When the centre sits on a
+    pixel or half-pixel lattice point (``2 dx``, ``2 dy`` integers) and the window's rows
+    straddle it, only the rows ``p >= 0`` are computed, on the columns ``-qa .. qa``
+    that cover the window and its mirror: about half the pixels of a centred stamp."""
+    dx, dy = shift
+    P = ymin + np.arange(ny) - dy
+    Q = xmin + np.arange(nx) - dx
+    if float(2 * dx).is_integer() and float(2 * dy).is_integer() and P[0] < 0 <= P[-1]:
+        r0, r1 = min(-P[P < 0].max(), P[P >= 0].min()), max(-P[0], P[-1])
+        qa = max(abs(Q[0]), abs(Q[-1]))
+        rows = r0 + np.arange(round(r1 - r0) + 1)
+        cols = -qa + np.arange(round(2 * qa) + 1)
+        if len(rows) * len(cols) < nx * ny:
+            return rows, cols, True
+    return P, Q, False
 
 
-def _real_dft_window(kim, xmin, ymin, nx, ny, N, xp):
-    """The ``ny x nx`` window of the inverse DFT of a real, point-symmetric k image, by
-    matrix products with cosine/sine tables (cheaper than a size-``N`` FFT for a
-    postage stamp, and batched well under ``vmap``).
+def _real_dft_window(kim, xmin, ymin, nx, ny, N, xp, shift=(0.0, 0.0)):
+    """The ``ny x nx`` window of the inverse DFT of a real, point-symmetric k image
+    shifted by ``shift`` pixels, by matrix products with cosine/sine tables (cheaper
+    than a size-``N`` FFT for a postage stamp, and batched well under ``vmap``).
 
     ``kim`` holds k indices ``-L/2 .. L/2`` (rows, ``ky``) and ``0 .. K-1`` (columns,
-    ``kx >= 0``); with ``F(-k) = F(k)`` real, the image is
-    ``I(p, q) = N^-2 sum_{kx >= 0} w_kx [C(p, kx) cos(2 pi kx q / N) - S(p, kx) sin(...)]``
+    ``kx >= 0``); with ``F(-k) = F(k)`` real, the image at ``p = y - dy``, ``q = x - dx`` is
+    ``I = N^-2 sum_{kx >= 0} w_kx [C(p, kx) cos(2 pi kx q / N) - S(p, kx) sin(...)]``
     with ``w_0 = 1`` and ``w = 2`` otherwise (the mirrored half plane, Nyquist lines
     included), where ``C`` sums the part of ``F`` even in ``ky`` against
     ``cos(2 pi ky p / N)`` and ``S`` the odd part against the sine, each over
-    ``ky >= 0`` only.  The periodicity of the tables does GalSim's wrapping onto period
-    ``N``; :func:`_dft_block` halves the pixels computed for a centred stamp."""
+    ``ky >= 0`` only.  Summing every k of the (possibly ``M``-times larger) grid at
+    integer pixels is GalSim's wrapping of the k image onto period ``N``;
+    :func:`_dft_block` halves the pixels computed for a centred stamp."""
     L = kim.shape[0] - 1
     H = L // 2
     K = kim.shape[1]
-    rows, cols, unfold = _dft_block(xmin, ymin, nx, ny)
+    rows, cols, unfold = _dft_block(xmin, ymin, nx, ny, shift)
     two_pi_n = 2.0 * np.pi / N
-    j = np.arange(H + 1)
-    ay = two_pi_n * ((rows[:, None] * j[None, :]) % N)                # (R, H + 1)
+    # reduce the phases modulo N (exact for the integer and half-integer coordinates)
+    ay = two_pi_n * np.mod(rows[:, None] * np.arange(H + 1)[None, :], N)    # (R, H + 1)
     kx = np.arange(K)
-    ax = two_pi_n * ((kx[:, None] * cols[None, :]) % N)               # (K, Q)
+    ax = two_pi_n * np.mod(kx[:, None] * cols[None, :], N)                  # (K, Q)
     w = np.where(kx == 0, 1.0, 2.0)[:, None] / float(N) ** 2
     const = lambda a: xp.asarray(a, dtype=kim.dtype)
     top, bot = kim[H + 1:], kim[H - 1::-1]                           # ky = j and -j, j >= 1
@@ -321,10 +376,19 @@ def _real_dft_window(kim, xmin, ymin, nx, ny, N, xp):
     block = xp.matmul(xp.concatenate([C, S], axis=1), const(right))   # (R, Q)
     if not unfold:
         return block
-    qa = len(cols) // 2
-    xmax, ymax = xmin + nx - 1, ymin + ny - 1
-    upper = block[:ymax + 1, xmin + qa:xmax + qa + 1]                 # rows p >= 0
-    lower = block[-ymin:0:-1, qa - xmax:qa - xmin + 1][:, ::-1]       # I(p, q) = I(-p, -q)
+    # Window rows with p >= 0 read block rows p - r0 and columns q + qa; rows with
+    # p < 0 read I(-p, -q), the same block reversed in both directions.
+    dx, dy = shift
+    P = ymin + np.arange(ny) - dy
+    Q = xmin + np.arange(nx) - dx
+    r0, qa = rows[0], -cols[0]
+    n_lower = int((P < 0).sum())
+    c0, c1 = round(Q[0] + qa), round(Q[-1] + qa)
+    m0, m1 = round(qa - Q[-1]), round(qa - Q[0])
+    u0 = round(P[n_lower] - r0)
+    upper = block[u0:u0 + ny - n_lower, c0:c1 + 1]
+    l0, l1 = round(-P[n_lower - 1] - r0), round(-P[0] - r0)
+    lower = block[l0:l1 + 1, m0:m1 + 1][::-1, ::-1]
     return xp.concatenate([lower, upper], axis=0)
 
 
