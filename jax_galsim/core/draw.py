@@ -258,10 +258,14 @@ def _draw_fft_fixed(prof, xmin, ymin, nx, ny, scale, N, M, nk, xp):
 
     split = _static_shift(prof) if xp is not np else None
     if split is not None and _point_symmetric(split[0]):
+        import jax
         core, sx, sy = split
         shift = (sx / scale, sy / scale)
         if _dft_is_cheap((MN + 1, H + 1), xmin, ymin, nx, ny, N, shift):
-            return _real_dft_window(kimage(core), xmin, ymin, nx, ny, N, xp, shift)
+            # The barrier materialises the k image (and its tangents) once: otherwise
+            # XLA re-evaluates it inside each of the products that read it.
+            kim = jax.lax.optimization_barrier(kimage(core))
+            return _real_dft_window(kim, xmin, ymin, nx, ny, N, xp, shift)
     kim = kimage(prof)
     R = _fold_rows(kim, N, xp)                      # (N, H + 1), rows in FFT order
     if not xp.iscomplexobj(R):
@@ -368,12 +372,15 @@ def _real_dft_window(kim, xmin, ymin, nx, ny, N, xp, shift=(0.0, 0.0)):
     ax = two_pi_n * np.mod(kx[:, None] * cols[None, :], N)                  # (K, Q)
     w = np.where(kx == 0, 1.0, 2.0)[:, None] / float(N) ** 2
     const = lambda a: xp.asarray(a, dtype=kim.dtype)
-    top, bot = kim[H + 1:], kim[H - 1::-1]                           # ky = j and -j, j >= 1
-    even = xp.concatenate([kim[H:H + 1], top + bot], axis=0)
-    C = xp.matmul(const(np.cos(ay)), even)                           # (R, K)
-    S = xp.matmul(const(np.sin(ay[:, 1:])), top - bot)                # (R, K)
+    # Every product has the k image on the left and a constant table on the right, so
+    # a batch (vmap, or forward-mode tangents) folds into the rows of one matrix product.
+    kT = kim.T                                                       # (K, L + 1)
+    top, bot = kT[:, H + 1:], kT[:, H - 1::-1]                       # ky = j and -j, j >= 1
+    even = xp.concatenate([kT[:, H:H + 1], top + bot], axis=1)       # (K, H + 1)
+    CT = xp.matmul(even, const(np.cos(ay).T))                        # (K, R)
+    ST = xp.matmul(top - bot, const(np.sin(ay[:, 1:]).T))            # (K, R)
     right = np.concatenate([w * np.cos(ax), -w * np.sin(ax)], axis=0)  # (2 K, Q)
-    block = xp.matmul(xp.concatenate([C, S], axis=1), const(right))   # (R, Q)
+    block = xp.matmul(xp.concatenate([CT, ST], axis=0).T, const(right))  # (R, Q)
     if not unfold:
         return block
     # Window rows with p >= 0 read block rows p - r0 and columns q + qa; rows with

@@ -210,3 +210,78 @@ def maxk_unit(nu, threshold):
 
     q = jax.lax.fori_loop(0, 4, fixed, 20.0 + 3.0 * nu - lt)
     return jax.lax.fori_loop(0, 4, newton, q)
+
+
+#: Gaussian components of the separable k-grid evaluation (:func:`kgrid`).
+MIXTURE = 48
+
+
+def kgrid(nu, r0, kx, ky):
+    """``f(r0 |k|)`` on the separable grid of a concrete row ``kx`` (1, C) and column
+    ``ky`` (R, 1), without any table look-up: matrix products only.
+
+    ``f`` is a Gaussian scale mixture, ``f(q) = E[exp(-q^2 / (4 s))]`` for
+    ``s ~ Gamma(nu, 1)`` (the integral representation of ``K_nu``), so with
+    ``s = e^u`` and the trapezoidal rule on ``MIXTURE`` nodes ``u_m``,
+
+        f(r0 |k|) ~= sum_m w_m exp(-g_m kx^2) exp(-g_m ky^2),  g_m = r0^2 e^(-u_m) / 4,
+
+    a rank-``MIXTURE`` product ``Y diag(w) X^T`` of two small exponential tables.  The
+    nodes span from where ``exp(-q_min^2 / (4 s))`` underflows (``q_min`` the smallest
+    positive radius of the grid) to where the Gamma density does; the mass below the
+    first node only matters at ``k = 0``, which is set to ``f(0) = 1`` exactly.
+    Measured against scipy's ``kv`` on 129x65 half-plane grids with ``r0 dk`` from 0.03
+    to 0.5: error below 2e-9 of ``f(0)`` for nu <= 4, below 1e-7 for nu <= 7.  Fully
+    differentiable in ``nu`` and ``r0`` (the node placement is held fixed), and batched
+    under ``vmap`` as matrix products, where a table's gathers are slow."""
+    kxa = np.abs(np.asarray(kx, dtype=float)).ravel()
+    kya = np.abs(np.asarray(ky, dtype=float)).ravel()
+    rad = np.sqrt(kya[:, None] ** 2 + kxa[None, :] ** 2)
+    kmin = rad[rad > 0].min() if np.any(rad > 0) else 1.0
+    origin = rad == 0
+    same = kya.shape == kxa.shape and np.array_equal(kya, kxa)
+    dtype = jnp.result_type(r0, nu, float)
+    kx2 = kxa[:, None] ** 2
+    ky2 = kya[:, None] ** 2
+
+    def parts(nu, r0):
+        """Node weights ``w``, their nu-derivative and the two exponential tables."""
+        nus = jax.lax.stop_gradient(nu)
+        qmin = jax.lax.stop_gradient(r0) * kmin
+        # underflow of the Gaussian at q_min (left) and of the Gamma density (right)
+        ulo = jnp.log(qmin * qmin / 92.0)
+        uhi = jnp.log(nus + 23.0 + nus * jnp.log1p(23.0 / jnp.maximum(nus, 1.0)))
+        h = (uhi - ulo) / (MIXTURE - 1)
+        u = ulo + h * jnp.arange(MIXTURE, dtype=dtype)
+        logw = lambda n: jnp.log(h) + n * u - jnp.exp(u) - gammaln(n)
+        lw, dlw = jax.jvp(logw, (nu,), (jnp.ones_like(nu),))
+        w = jnp.exp(lw)                                                  # (M,)
+        g = 0.25 * r0 * r0 * jnp.exp(-u)                                 # (M,)
+        X = jnp.exp(-g[None, :] * jnp.asarray(kx2, dtype))              # (C, M)
+        Y = X if same else jnp.exp(-g[None, :] * jnp.asarray(ky2, dtype))
+        return w, w * dlw, g, X, Y
+
+    def at_origin(grid, value):
+        return jnp.where(jnp.asarray(origin), value, grid) if np.any(origin) else grid
+
+    @jax.custom_jvp
+    def grid(nu, r0):
+        w, _, _, X, Y = parts(nu, r0)
+        return at_origin(jnp.matmul(Y * w, X.T), 1.0)                   # (R, C)
+
+    @grid.defjvp
+    def _grid_jvp(primals, tangents):
+        # Derivative grids computed once, so a batch of tangents (jacfwd) costs an
+        # element-wise pass each rather than matrix products.
+        nu, r0 = primals
+        nu_dot, r0_dot = tangents
+        w, dw, g, X, Y = parts(nu, r0)
+        f = at_origin(jnp.matmul(Y * w, X.T), 1.0)
+        f_nu = at_origin(jnp.matmul(Y * dw, X.T), 0.0)
+        # d/dr0 exp(-g k^2) = -(2 / r0) g k^2 exp(-g k^2)
+        wg = w * g
+        f_r0 = at_origin(-(2.0 / r0) * (jnp.matmul(Y * wg, (X * jnp.asarray(kx2, dtype)).T)
+                                        + jnp.matmul(Y * jnp.asarray(ky2, dtype) * wg, X.T)), 0.0)
+        return f, f_nu * nu_dot + f_r0 * r0_dot
+
+    return grid(jnp.asarray(nu, dtype=dtype), jnp.asarray(r0, dtype=dtype))
