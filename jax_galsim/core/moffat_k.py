@@ -244,8 +244,9 @@ def kgrid(nu, r0, kx, ky):
     kx2 = kxa[:, None] ** 2
     ky2 = kya[:, None] ** 2
 
-    def parts(nu, r0):
-        """Node weights ``w``, their nu-derivative and the two exponential tables."""
+    def parts(nu, r0, with_nu=False):
+        """Node weights ``w``, their nu-derivative (if ``with_nu``) and the two
+        exponential tables."""
         nus = jax.lax.stop_gradient(nu)
         qmin = jax.lax.stop_gradient(r0) * kmin
         # underflow of the Gaussian at q_min (left) and of the Gamma density (right)
@@ -254,12 +255,15 @@ def kgrid(nu, r0, kx, ky):
         h = (uhi - ulo) / (MIXTURE - 1)
         u = ulo + h * jnp.arange(MIXTURE, dtype=dtype)
         logw = lambda n: jnp.log(h) + n * u - jnp.exp(u) - gammaln(n)
-        lw, dlw = jax.jvp(logw, (nu,), (jnp.ones_like(nu),))
+        if with_nu:
+            lw, dlw = jax.jvp(logw, (nu,), (jnp.ones_like(nu),))
+        else:
+            lw, dlw = logw(nu), None
         w = jnp.exp(lw)                                                  # (M,)
         g = 0.25 * r0 * r0 * jnp.exp(-u)                                 # (M,)
         X = jnp.exp(-g[None, :] * jnp.asarray(kx2, dtype))              # (C, M)
         Y = X if same else jnp.exp(-g[None, :] * jnp.asarray(ky2, dtype))
-        return w, w * dlw, g, X, Y
+        return w, (None if dlw is None else w * dlw), g, X, Y
 
     def at_origin(grid, value):
         return jnp.where(jnp.asarray(origin), value, grid) if np.any(origin) else grid
@@ -275,7 +279,7 @@ def kgrid(nu, r0, kx, ky):
         # element-wise pass each rather than matrix products.
         nu, r0 = primals
         nu_dot, r0_dot = tangents
-        w, dw, g, X, Y = parts(nu, r0)
+        w, dw, g, X, Y = parts(nu, r0, with_nu=True)
         f = at_origin(jnp.matmul(Y * w, X.T), 1.0)
         f_nu = at_origin(jnp.matmul(Y * dw, X.T), 0.0)
         # d/dr0 exp(-g k^2) = -(2 / r0) g k^2 exp(-g k^2)
