@@ -55,3 +55,12 @@ def write_section(name, markdown):
     os.makedirs(os.path.dirname(DOCS), exist_ok=True)
     with open(DOCS, "w") as f:
         f.write(text)
+
+
+def publish(name, lines, write=True):
+    """Print the markdown ``lines`` and, if ``write``, make them section ``name`` of
+    docs/benchmarks.md."""
+    text = "\n".join(lines)
+    print(text)
+    if write:
+        write_section(name, text)

@@ -22,7 +22,7 @@ import sys  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _report import first_call_time, machine_line, steady_time, write_section  # noqa: E402
+from _report import first_call_time, machine_line, steady_time, publish  # noqa: E402
 
 LAYOUTS = ((2, 4), (1, 8))
 
@@ -70,10 +70,7 @@ def main(argv=None):
     lines += ["", "On CPU the 8 emulated devices share the same cores, so this measures "
               "correctness and the all-to-all overhead of the shard_map path; distributed "
               "speed is for a GPU run."]
-    text = "\n".join(lines)
-    print(text)
-    if not args.no_write:
-        write_section("bench_distributed_fft", text)
+    publish("bench_distributed_fft", lines, write=not args.no_write)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _report import first_call_time, machine_line, steady_time, write_section  # noqa: E402
+from _report import first_call_time, machine_line, steady_time, publish  # noqa: E402
 
 NX = NY = 64
 SCALE = 0.2
@@ -116,10 +116,7 @@ def main(argv=None):
         lines.append("| %s | %s | %s | %s | %s |" % (name, row, fmt(t_c, "%.2f"),
                                                     fmt(None if t is None else t * 1e6, "%.1f"),
                                                     fmt(ratio, "%.2f")))
-    table = "\n".join(lines)
-    print(table)
-    if not args.no_write:
-        write_section("bench_draw", table)
+    publish("bench_draw", lines, write=not args.no_write)
 
 
 if __name__ == "__main__":

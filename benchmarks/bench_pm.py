@@ -80,7 +80,7 @@ def main(argv=None):
         return _child(args.child, args.float64, args.device)
 
     import jax
-    from _report import machine_line, write_section
+    from _report import machine_line, publish
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     rows = {}
     for n in args.sizes:
@@ -127,10 +127,7 @@ def main(argv=None):
               "Peer (JaxPM 0.1.6 from PyPI): %s; it requires `jax_cosmo` and `jaxdecomp`, and "
               "jaxdecomp needs Python >= 3.12, so it cannot run in this Python 3.11 "
               "environment." % peer]
-    md = "\n".join(lines)
-    print(md)
-    if not args.no_write:
-        write_section("bench_pm", md)
+    publish("bench_pm", lines, write=not args.no_write)
 
 
 if __name__ == "__main__":
