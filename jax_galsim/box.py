@@ -74,10 +74,10 @@ class Box(GSObject):
         inside = (x >= -hw) & (x < hw) & (y >= -hh) & (y < hh)
         return xp.where(inside, self._norm, 0.0)
 
-    def _kValue_array(self, kx, ky):
+    def _kValue_real(self, kx, ky):
         xp = self._xp_for(kx, ky)
         return self._flux * xp.sinc(kx * self._width / (2 * np.pi)) * \
-            xp.sinc(ky * self._height / (2 * np.pi)) + 0j
+            xp.sinc(ky * self._height / (2 * np.pi))
 
     def withFlux(self, flux):
         return Box(width=self._width, height=self._height, flux=flux, gsparams=self.gsparams)
@@ -171,15 +171,18 @@ class TopHat(GSObject):
         xp = self._xp_for(x, y)
         return xp.where(x * x + y * y < self._radius ** 2, self._norm, 0.0)
 
-    def _kValue_array(self, kx, ky):
-        xp = self._xp_for(kx, ky)
-        kr0sq = (kx * kx + ky * ky) * self._radius ** 2
+    def _kValue_real(self, kx, ky):
+        return self._kValue_ksq(kx * kx + ky * ky)
+
+    def _kValue_ksq(self, ksq):
+        xp = self._xp_for(ksq)
+        kr0sq = ksq * self._radius ** 2
         small = kr0sq < 1.0e-4
         safe = xp.where(small, 1.0, kr0sq)
         kr0 = xp.sqrt(safe)
         big = 2.0 * _special.j1(kr0) / kr0
         series = 1.0 - kr0sq * ((1.0 / 8.0) + (1.0 / 192.0) * kr0sq)
-        return self._flux * xp.where(small, series, big) + 0j
+        return self._flux * xp.where(small, series, big)
 
     def withFlux(self, flux):
         return TopHat(radius=self._radius, flux=flux, gsparams=self.gsparams)

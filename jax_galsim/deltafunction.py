@@ -41,9 +41,9 @@ class DeltaFunction(GSObject):
             return DeltaFunction._mock_inf
         return 0.0
 
-    def _kValue_array(self, kx, ky):
+    def _kValue_real(self, kx, ky):
         xp = self._xp_for(kx, ky)
-        return self._flux * xp.ones_like(kx * ky) + 0j
+        return self._flux * xp.ones_like(kx * ky)
 
     def withFlux(self, flux):
         return DeltaFunction(flux=flux, gsparams=self.gsparams)

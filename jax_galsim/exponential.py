@@ -98,10 +98,13 @@ class Exponential(GSObject):
         r = xp.where(rsq > 0, xp.sqrt(xp.where(rsq > 0, rsq, 1.0)), 0.0)
         return self._norm * xp.exp(-r / self._r0)
 
-    def _kValue_array(self, kx, ky):
-        xp = self._xp_for(kx, ky)
-        ksqp1 = (kx * kx + ky * ky) * self._r0 ** 2 + 1.0
-        return self._flux / (ksqp1 * xp.sqrt(ksqp1)) + 0j
+    def _kValue_real(self, kx, ky):
+        return self._kValue_ksq(kx * kx + ky * ky)
+
+    def _kValue_ksq(self, ksq):
+        xp = self._xp_for(ksq)
+        ksqp1 = ksq * self._r0 ** 2 + 1.0
+        return self._flux / (ksqp1 * xp.sqrt(ksqp1))
 
     def withFlux(self, flux):
         return Exponential(scale_radius=self._scale_radius, flux=flux, gsparams=self.gsparams)

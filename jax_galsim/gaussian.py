@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .core.backend import as_scalar, is_traced
+from .core.backend import as_scalar, is_traced, outer_grid
 from .errors import GalSimIncompatibleValuesError
 from .gsobject import GSObject, _out
 
@@ -95,14 +95,17 @@ class Gaussian(GSObject):
         rsq = x * x + y * y
         return self._norm * xp.exp(-0.5 * rsq / (self._sigma ** 2))
 
-    def _kValue_array(self, kx, ky):
-        xp = self._xp_for(kx, ky)
-        c = -0.5 * self._sigma ** 2
-        if getattr(kx, "ndim", 0) == 2 and getattr(ky, "ndim", 0) == 2 and \
-                kx.shape[0] == 1 and ky.shape[1] == 1:
+    def _kValue_real(self, kx, ky):
+        if outer_grid(kx, ky):
             # a grid row times a column: the Gaussian separates (R + C exponentials)
-            return self._flux * (xp.exp(c * (kx * kx)) * xp.exp(c * (ky * ky))) + 0j
-        return self._flux * xp.exp(c * (kx * kx + ky * ky)) + 0j
+            xp = self._xp_for(kx, ky)
+            c = -0.5 * self._sigma ** 2
+            return self._flux * (xp.exp(c * (kx * kx)) * xp.exp(c * (ky * ky)))
+        return self._kValue_ksq(kx * kx + ky * ky)
+
+    def _kValue_ksq(self, ksq):
+        xp = self._xp_for(ksq)
+        return self._flux * xp.exp((-0.5 * self._sigma ** 2) * ksq)
 
     def withFlux(self, flux):
         return Gaussian(sigma=self._sigma, flux=flux, gsparams=self.gsparams)

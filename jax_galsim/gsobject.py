@@ -333,7 +333,19 @@ class GSObject(Pytree):
         raise NotImplementedError("%s does not implement xValue" % self.__class__.__name__)
 
     def _kValue_array(self, kx, ky):
+        if self._kValue_real is not None:
+            return self._kValue_real(kx, ky) + 0j
         raise NotImplementedError("%s does not implement kValue" % self.__class__.__name__)
+
+    #: Point-symmetric leaf profiles, whose Fourier transform is real, define
+    #: ``_kValue_real(kx, ky)`` (a real array) instead of ``_kValue_array``: drawing then
+    #: keeps the k image (and its derivatives) in real arithmetic.
+    _kValue_real = None
+
+    #: Radial leaf profiles also define ``_kValue_ksq(ksq)``, their (real) Fourier
+    #: transform as a function of ``|k|^2``: a transformed radial profile is then
+    #: drawn from the quadratic form ``|J^T k|^2`` directly.
+    _kValue_ksq = None
 
     # ------------------------------------------------------------------ modifiers
     def withGSParams(self, gsparams=None, **kwargs):

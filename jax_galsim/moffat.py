@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from .core.backend import as_scalar, is_traced, xp as _xp_of
+from .core.backend import as_scalar, is_traced, outer_grid, xp as _xp_of
 from .core import special as _special
 from .errors import GalSimIncompatibleValuesError, GalSimRangeError, GalSimNotImplementedError
 from .gsobject import GSObject, _out
@@ -213,35 +213,50 @@ class Moffat(GSObject):
         val = self._norm * (1.0 + rsq) ** (-self._beta)
         return xp.where(rsq <= self._maxRrD ** 2, val, 0.0)
 
-    def _kValue_array(self, kx, ky):
-        xp = self._xp_for(kx, ky)
-        ksq = (kx * kx + ky * ky) * self._r0 ** 2
+    def _kValue_real(self, kx, ky):
+        if outer_grid(kx, ky) and self._xp_for(kx, ky) is not np and self._trunc == 0.0 \
+                and self._special_beta() is None:
+            # A drawing grid: a Gaussian mixture, as matrix products (no look-ups).
+            from .core import moffat_k
+            row, col = (kx, ky) if kx.shape[0] == 1 else (ky, kx)
+            return self._flux * moffat_k.kgrid(self._beta - 1.0, self._r0, row, col)
+        return self._kValue_ksq(kx * kx + ky * ky)
+
+    def _special_beta(self):
+        """The half-integer beta (1.5, 2.5, 3.5) with an elementary k profile, if the
+        concrete beta is one of them (else None)."""
+        if is_traced(self._beta):
+            return None
+        b = float(self._beta)
+        for special in (1.5, 2.5, 3.5):
+            if abs(b - special) < self.gsparams.kvalue_accuracy:
+                return special
+        return None
+
+    def _kValue_ksq(self, ksq):
+        xp = self._xp_for(ksq)
+        ksq = ksq * self._r0 ** 2
         if self._trunc > 0.0:
-            return self._trunc_kvalue(ksq, xp) + 0j
+            return self._trunc_kvalue(ksq, xp)
         beta = self._beta
-        if not is_traced(beta):
-            b = float(beta)
-            for special in (1.5, 2.5, 3.5):
-                if abs(b - special) < self.gsparams.kvalue_accuracy:
-                    # safe sqrt: finite gradients at k = 0
-                    k = xp.where(ksq > 0, xp.sqrt(xp.where(ksq > 0, ksq, 1.0)), 0.0)
-                    e = xp.exp(-k)
-                    if special == 1.5:
-                        v = e
-                    elif special == 2.5:
-                        v = e * (1.0 + k)
-                    else:
-                        v = e * (3.0 + (3.0 + k) * k) / 3.0
-                    return self._flux * v + 0j
+        special = self._special_beta()
+        if special is not None:
+            # safe sqrt: finite gradients at k = 0
+            k = xp.where(ksq > 0, xp.sqrt(xp.where(ksq > 0, ksq, 1.0)), 0.0)
+            e = xp.exp(-k)
+            if special == 1.5:
+                v = e
+            elif special == 2.5:
+                v = e * (1.0 + k)
+            else:
+                v = e * (3.0 + (3.0 + k) * k) / 3.0
+            return self._flux * v
         if xp is not np:
             from .core import moffat_k
-            if _separable_grid(kx, ky):
-                # A drawing grid: a Gaussian mixture, as matrix products (no look-ups).
-                return self._flux * moffat_k.kgrid(beta - 1.0, self._r0, kx, ky) + 0j
             # Traced k: pure jax.numpy K_nu quadrature through a radial table.
             pos = ksq > 0
             k = xp.where(pos, xp.sqrt(xp.where(pos, ksq, 1.0)), 0.0)
-            return self._flux * moffat_k.kprofile(beta - 1.0, k) + 0j
+            return self._flux * moffat_k.kprofile(beta - 1.0, k)
         # General beta: flux * 4 / (Gamma(beta-1) 2^beta) * K_{beta-1}(k) k^{beta-1}.
         from jax.scipy.special import gammaln as jgammaln
         from scipy.special import gammaln
@@ -252,7 +267,7 @@ class Moffat(GSObject):
         logk = xp.log(k)
         kvv = _special.kv(beta - 1.0 + 0.0 * k, k)
         v = xp.exp(np.log(4.0) - lg - beta * np.log(2.0) + (beta - 1.0) * logk) * kvv
-        return self._flux * xp.where(pos, v, 1.0) + 0j
+        return self._flux * xp.where(pos, v, 1.0)
 
     # ---- truncated Fourier profile (Hankel transform, concrete parameters only)
     def _trunc_table(self):
@@ -326,9 +341,3 @@ class Moffat(GSObject):
                            self._r0, polar_map=lambda rsq: np.sqrt(
                                ((1.0 - rsq * ff) ** (1.0 / (1.0 - beta)) - 1.0) / rsq))
 
-
-def _separable_grid(kx, ky):
-    """Whether ``kx``, ``ky`` are a concrete row (1, C) and column (R, 1): the axis-aligned
-    grid a drawing evaluates the profile on (static)."""
-    return (not is_traced(kx, ky) and getattr(kx, "ndim", 0) == 2 and getattr(ky, "ndim", 0) == 2
-            and kx.shape[0] == 1 and ky.shape[1] == 1)

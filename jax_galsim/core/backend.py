@@ -13,7 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["is_traced", "is_jax", "xp", "as_scalar", "concrete_or_none"]
+__all__ = ["is_traced", "is_jax", "xp", "as_scalar", "concrete_or_none", "outer_grid"]
 
 
 def is_traced(*values):
@@ -64,3 +64,12 @@ def concrete_or_none(value):
     if is_traced(value):
         return None
     return np.asarray(value)
+
+
+def outer_grid(a, b):
+    """Whether ``a`` and ``b`` are concrete 2-d arrays shaped as a row and a column (either
+    way round), so that a function of them broadcasts to an outer-product grid: the
+    k grids drawing evaluates profiles on (static)."""
+    if is_traced(a, b) or getattr(a, "ndim", 0) != 2 or getattr(b, "ndim", 0) != 2:
+        return False
+    return (a.shape[0] == 1 and b.shape[1] == 1) or (a.shape[1] == 1 and b.shape[0] == 1)

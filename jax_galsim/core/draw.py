@@ -14,7 +14,9 @@ left pixel has image coordinates ``(xmin, ymin)`` sits at ``((xmin + i) * scale,
 brightness times the pixel area ``scale**2`` (GalSim's ``no_pixel`` convention).
 """
 
+import functools
 import math
+import operator
 
 import numpy as np
 
@@ -70,31 +72,17 @@ def kgrid_nk(N, maxk, dk, xp):
 
 def _point_symmetric(prof):
     """Whether ``prof`` is known to satisfy ``I(-x) = I(x)`` (real Fourier transform):
-    the analytic radial/box profiles, and unshifted transformations, sums and
-    convolutions of them.  Static (decided from the types and whether shifts are
+    the leaf profiles that define ``_kValue_real``, and unshifted transformations, sums
+    and convolutions of them.  Static (decided from the types and whether shifts are
     present)."""
-    from ..gaussian import Gaussian
-    from ..exponential import Exponential
-    from ..moffat import Moffat
-    from ..box import Box, TopHat
-    from ..deltafunction import DeltaFunction
     from ..transform import Transformation
     from ..convolve import Convolution
     from ..sum import Sum
-    if type(prof) in (Gaussian, Exponential, Moffat, TopHat, DeltaFunction) or \
-            isinstance(prof, Box):
-        return True
     if isinstance(prof, Transformation):
         return (not prof._has_offset) and _point_symmetric(prof._original)
     if isinstance(prof, (Convolution, Sum)):
         return all(_point_symmetric(o) for o in prof._obj_list)
-    return False
-
-
-def _radial(prof):
-    """Whether ``prof``'s Fourier transform is a real function of ``|k|`` alone (static)."""
-    from ..moffat import Moffat
-    return type(prof) is Moffat
+    return prof._kValue_real is not None
 
 
 def _kvalues(prof, kx, ky, xp, ysym=False):
@@ -109,6 +97,7 @@ def _kvalues(prof, kx, ky, xp, ysym=False):
     rows ``ky >= 0`` only and mirrored (static flag)."""
     from ..transform import Transformation
     from ..convolve import Convolution
+    from ..sum import Sum
     if isinstance(prof, Convolution) and len(prof._obj_list) > 1:
         out = None
         for obj in prof._obj_list:
@@ -120,9 +109,9 @@ def _kvalues(prof, kx, ky, xp, ysym=False):
         core = prof.tree_replace(_dx=0.0, _dy=0.0)
         val = _kvalues(core, kx, ky, xp, ysym)
         return val * (xp.exp(-1j * kx * dx) * xp.exp(-1j * ky * dy))
-    if isinstance(prof, Transformation) and isinstance(prof._original, Convolution):
-        # Push the (unshifted) transformation into the convolution's components, keeping
-        # a diagonal Jacobian's grid separable.
+    if isinstance(prof, Transformation):
+        # Push the (unshifted) transformation into the original's k values, keeping a
+        # diagonal Jacobian's grid separable and the arithmetic real where it can be.
         jac = prof._jac
         if jac is None:
             kxt, kyt = kx, ky
@@ -132,18 +121,86 @@ def _kvalues(prof, kx, ky, xp, ysym=False):
             kxt, kyt = prof._fwdT(kx, ky)
             ysym = False
         return _kvalues(prof._original, kxt, kyt, xp, ysym) * prof._flux_scaling
-    if ysym and _radial(prof) and getattr(ky, "ndim", 0) == 2 and ky.shape[0] > 2 \
+    if isinstance(prof, Sum):
+        out = None
+        for obj in prof._obj_list:
+            v = _kvalues(obj, kx, ky, xp, ysym)
+            out = v if out is None else out + v
+        return out
+    kvalue = prof._kValue_real
+    if ysym and prof._kValue_ksq is not None and getattr(ky, "ndim", 0) == 2 and ky.shape[0] > 2 \
             and ky.shape[0] % 2 == 1 and ky.shape[1] == 1:
         H = ky.shape[0] // 2
-        val = prof._kValue_array(kx, ky[H:])
-        if xp.iscomplexobj(val):
-            val = val.real
+        val = kvalue(kx, ky[H:])
         val = xp.broadcast_to(val, (H + 1,) + tuple(val.shape[1:]))
         return xp.concatenate([val[:0:-1], val], axis=0)
+    if kvalue is not None:
+        return kvalue(kx, ky)
     val = prof._kValue_array(kx, ky)
     if _point_symmetric(prof) and xp.iscomplexobj(val):
         val = val.real
     return val
+
+
+def _ky_even(prof):
+    """Whether ``prof``'s k values are even in ``ky`` alone (static): radial leaves,
+    `Box`/`Pixel` and `DeltaFunction`."""
+    from ..box import Box
+    from ..deltafunction import DeltaFunction
+    return prof._kValue_ksq is not None or isinstance(prof, (Box, DeltaFunction))
+
+
+def _kvalues_pm(prof, kx, ky, xp):
+    """The real k values of a point-symmetric profile at ``(kx, ky)`` and at
+    ``(kx, -ky)``: a pair ``(P, M)`` of arrays that broadcast against ``kx`` and ``ky``.
+    ``M`` is None where the profile is even in ``ky`` (``M = P``), so it is neither
+    computed nor stored twice.
+
+    The ky-even factors of a convolution are multiplied together first and shared by
+    ``P`` and ``M``; a transformed radial profile is evaluated from the quadratic form
+    ``|J^T k|^2 = A kx^2 + C ky^2 +- 2 B kx ky`` on the static grids ``kx^2``, ``ky^2``,
+    ``kx ky``, so its derivatives with respect to ``J`` are three products each."""
+    from ..transform import Transformation
+    from ..convolve import Convolution
+    from ..sum import Sum
+    if isinstance(prof, (Convolution, Sum)):
+        parts = [_kvalues_pm(obj, kx, ky, xp) for obj in prof._obj_list]
+        if isinstance(prof, Sum):
+            P = _reduce(operator.add, [p for p, _ in parts])
+            if all(m is None for _, m in parts):
+                return P, None
+            return P, _reduce(operator.add, [p if m is None else m for p, m in parts])
+        S = _reduce(operator.mul, [p for p, m in parts if m is None])
+        odd = [(p, m) for p, m in parts if m is not None]
+        if not odd:
+            return S, None
+        P = _reduce(operator.mul, [p for p, _ in odd])
+        M = _reduce(operator.mul, [m for _, m in odd])
+        return (P, M) if S is None else (S * P, S * M)
+    if isinstance(prof, Transformation):
+        orig, jac, scale = prof._original, prof._jac, prof._flux_scaling
+        if jac is None:
+            P, M = _kvalues_pm(orig, kx, ky, xp)
+        elif not is_traced(jac) and jac[0, 1] == 0.0 and jac[1, 0] == 0.0:
+            P, M = _kvalues_pm(orig, jac[0, 0] * kx, jac[1, 1] * ky, xp)
+        elif orig._kValue_ksq is not None:
+            A = jac[0, 0] * jac[0, 0] + jac[0, 1] * jac[0, 1]
+            B = jac[0, 0] * jac[1, 0] + jac[0, 1] * jac[1, 1]
+            C = jac[1, 0] * jac[1, 0] + jac[1, 1] * jac[1, 1]
+            diag = A * (kx * kx) + C * (ky * ky)
+            cross = (2.0 * B) * (kx * ky)
+            P, M = orig._kValue_ksq(diag + cross), orig._kValue_ksq(diag - cross)
+        else:
+            P = _kvalues(orig, *prof._fwdT(kx, ky), xp)
+            M = _kvalues(orig, *prof._fwdT(kx, -ky), xp)
+        return P * scale, (None if M is None else M * scale)
+    P = prof._kValue_real(kx, ky)
+    return P, (None if _ky_even(prof) else prof._kValue_real(kx, -ky))
+
+
+def _reduce(op, values):
+    """``values`` combined with the binary ``op`` (None for an empty list)."""
+    return functools.reduce(op, values) if values else None
 
 
 def _fold_rows(a, N, xp):
@@ -247,25 +304,28 @@ def _draw_fft_fixed(prof, xmin, ymin, nx, ny, scale, N, M, nk, xp):
     ky = (iy * dk)[:, None]
     kx = (ixh * dk)[None, :]
 
-    def kimage(p):
-        kim = xp.broadcast_to(_kvalues(p, kx, ky, xp, ysym=True), (MN + 1, H + 1))
+    def masked(values, rows, cols):
+        """``values`` on the grid of k indices ``rows x cols``, zero beyond ``nk / 2``."""
+        values = xp.broadcast_to(values, (len(rows), len(cols)))
         if nk is None:
-            return kim
-        half = nk / 2.0
-        inside = (xp.abs(xp.asarray(iy * 1.0))[:, None] <= half) & \
-                 (xp.asarray(ixh * 1.0)[None, :] <= half)
-        return xp.where(inside, kim, 0.0)
+            return values
+        inside = (np.abs(rows)[:, None] <= nk / 2.0) & (cols[None, :] <= nk / 2.0)
+        return xp.where(inside, values, 0.0)
+
+    def kimage(p):
+        return masked(_kvalues(p, kx, ky, xp, ysym=True), iy, ixh)
 
     split = _static_shift(prof) if xp is not np else None
     if split is not None and _point_symmetric(split[0]):
-        import jax
         core, sx, sy = split
         shift = (sx / scale, sy / scale)
         if _dft_is_cheap((MN + 1, H + 1), xmin, ymin, nx, ny, N, shift):
-            # The barrier materialises the k image (and its tangents) once: otherwise
-            # XLA re-evaluates it inside each of the products that read it.
-            kim = jax.lax.optimization_barrier(kimage(core))
-            return _real_dft_window(kim, xmin, ymin, nx, ny, N, xp, shift)
+            # The half plane as (kx, ky >= 0) and its mirror (kx, -ky), kx down the rows:
+            # the layout the matrix products read, with no transposes or reversals.
+            kxc, kyr = (ixh * dk)[:, None], (ixh * dk)[None, :]
+            halves = _kvalues_pm(core, kxc, kyr, xp)
+            halves = [None if h is None else masked(h, ixh, ixh) for h in halves]
+            return _real_dft_window(*halves, xmin, ymin, nx, ny, N, xp, shift)
     kim = kimage(prof)
     R = _fold_rows(kim, N, xp)                      # (N, H + 1), rows in FFT order
     if not xp.iscomplexobj(R):
@@ -347,54 +407,57 @@ def _dft_block(xmin, ymin, nx, ny, shift=(0.0, 0.0)):
     return P, Q, False
 
 
-def _real_dft_window(kim, xmin, ymin, nx, ny, N, xp, shift=(0.0, 0.0)):
+def _real_dft_window(P, M, xmin, ymin, nx, ny, N, xp, shift=(0.0, 0.0)):
     """The ``ny x nx`` window of the inverse DFT of a real, point-symmetric k image
     shifted by ``shift`` pixels, by matrix products with cosine/sine tables (cheaper
     than a size-``N`` FFT for a postage stamp, and batched well under ``vmap``).
 
-    ``kim`` holds k indices ``-L/2 .. L/2`` (rows, ``ky``) and ``0 .. K-1`` (columns,
-    ``kx >= 0``); with ``F(-k) = F(k)`` real, the image at ``p = y - dy``, ``q = x - dx`` is
+    ``P[kx, j]`` holds the k image at ``(kx, ky) = (kx, j)`` and ``M[kx, j]`` at
+    ``(kx, -j)``, in units of ``dk``, for ``kx, j = 0 .. K-1`` (``M`` None: the image is
+    even in ``ky``, ``M = P``).  With ``F(-k) = F(k)`` real, the image at
+    ``p = y - dy``, ``q = x - dx`` is
     ``I = N^-2 sum_{kx >= 0} w_kx [C(p, kx) cos(2 pi kx q / N) - S(p, kx) sin(...)]``
     with ``w_0 = 1`` and ``w = 2`` otherwise (the mirrored half plane, Nyquist lines
-    included), where ``C`` sums the part of ``F`` even in ``ky`` against
-    ``cos(2 pi ky p / N)`` and ``S`` the odd part against the sine, each over
-    ``ky >= 0`` only.  Summing every k of the (possibly ``M``-times larger) grid at
-    integer pixels is GalSim's wrapping of the k image onto period ``N``;
-    :func:`_dft_block` halves the pixels computed for a centred stamp."""
-    L = kim.shape[0] - 1
-    H = L // 2
-    K = kim.shape[1]
+    included), where ``C`` sums the part of ``F`` even in ``ky`` (``P + M``, ``ky = 0``
+    once) against ``cos(2 pi j p / N)`` and ``S`` the odd part (``P - M``) against the
+    sine.  Summing every k of the (possibly ``M``-times larger) grid at integer pixels is
+    GalSim's wrapping of the k image onto period ``N``; :func:`_dft_block` halves the
+    pixels computed for a centred stamp."""
+    K, J = P.shape[-2:]
     rows, cols, unfold = _dft_block(xmin, ymin, nx, ny, shift)
     two_pi_n = 2.0 * np.pi / N
     # reduce the phases modulo N (exact for the integer and half-integer coordinates)
-    ay = two_pi_n * np.mod(rows[:, None] * np.arange(H + 1)[None, :], N)    # (R, H + 1)
+    j = np.arange(J)
+    ay = two_pi_n * np.mod(j[:, None] * rows[None, :], N)                  # (J, R)
     kx = np.arange(K)
     ax = two_pi_n * np.mod(kx[:, None] * cols[None, :], N)                  # (K, Q)
     w = np.where(kx == 0, 1.0, 2.0)[:, None] / float(N) ** 2
-    const = lambda a: xp.asarray(a, dtype=kim.dtype)
+    const = lambda a: xp.asarray(a, dtype=P.dtype)
     # Every product has the k image on the left and a constant table on the right, so
     # a batch (vmap, or forward-mode tangents) folds into the rows of one matrix product.
-    kT = kim.T                                                       # (K, L + 1)
-    top, bot = kT[:, H + 1:], kT[:, H - 1::-1]                       # ky = j and -j, j >= 1
-    even = xp.concatenate([kT[:, H:H + 1], top + bot], axis=1)       # (K, H + 1)
-    CT = xp.matmul(even, const(np.cos(ay).T))                        # (K, R)
-    ST = xp.matmul(top - bot, const(np.sin(ay[:, 1:]).T))            # (K, R)
-    right = np.concatenate([w * np.cos(ax), -w * np.sin(ax)], axis=0)  # (2 K, Q)
-    block = xp.matmul(xp.concatenate([CT, ST], axis=0).T, const(right))  # (R, Q)
+    if M is None:
+        # even in ky: C = sum_j c_j P cos, c_0 = 1, c_j = 2 (+-j); no sine part
+        CT = xp.matmul(P, const(np.where(j == 0, 1.0, 2.0)[:, None] * np.cos(ay)))   # (K, R)
+        block = xp.matmul(CT.T, const(w * np.cos(ax)))                            # (R, Q)
+    else:
+        CT = xp.matmul(P + M, const(np.where(j == 0, 0.5, 1.0)[:, None] * np.cos(ay)))
+        ST = xp.matmul(P - M, const(np.sin(ay)))
+        right = np.concatenate([w * np.cos(ax), -w * np.sin(ax)], axis=0)      # (2 K, Q)
+        block = xp.matmul(xp.concatenate([CT, ST], axis=0).T, const(right))     # (R, Q)
     if not unfold:
         return block
     # Window rows with p >= 0 read block rows p - r0 and columns q + qa; rows with
     # p < 0 read I(-p, -q), the same block reversed in both directions.
     dx, dy = shift
-    P = ymin + np.arange(ny) - dy
-    Q = xmin + np.arange(nx) - dx
+    P_ = ymin + np.arange(ny) - dy
+    Q_ = xmin + np.arange(nx) - dx
     r0, qa = rows[0], -cols[0]
-    n_lower = int((P < 0).sum())
-    c0, c1 = round(Q[0] + qa), round(Q[-1] + qa)
-    m0, m1 = round(qa - Q[-1]), round(qa - Q[0])
-    u0 = round(P[n_lower] - r0)
+    n_lower = int((P_ < 0).sum())
+    c0, c1 = round(Q_[0] + qa), round(Q_[-1] + qa)
+    m0, m1 = round(qa - Q_[-1]), round(qa - Q_[0])
+    u0 = round(P_[n_lower] - r0)
     upper = block[u0:u0 + ny - n_lower, c0:c1 + 1]
-    l0, l1 = round(-P[n_lower - 1] - r0), round(-P[0] - r0)
+    l0, l1 = round(-P_[n_lower - 1] - r0), round(-P_[0] - r0)
     lower = block[l0:l1 + 1, m0:m1 + 1][::-1, ::-1]
     return xp.concatenate([lower, upper], axis=0)
 
