@@ -29,6 +29,22 @@ def steady_time(func, min_repeat=5, min_seconds=0.5):
     return statistics.median(times)
 
 
+def interleaved_times(funcs, min_repeat=5, min_seconds=0.5):
+    """Median wall time (seconds) of each ``funcs[name]()`` once warm, calling them in
+    turn (round robin) until ``min_seconds`` have passed for each: ratios between them
+    are then measured under the same machine conditions, even on a noisy machine."""
+    for func in funcs.values():
+        func()
+    times = {name: [] for name in funcs}
+    t_end = time.perf_counter() + min_seconds * len(funcs)
+    while min(len(t) for t in times.values()) < min_repeat or time.perf_counter() < t_end:
+        for name, func in funcs.items():
+            t0 = time.perf_counter()
+            func()
+            times[name].append(time.perf_counter() - t0)
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
 def first_call_time(func):
     """Wall time of the first call (for a jitted function: trace + compile + one run)."""
     t0 = time.perf_counter()
