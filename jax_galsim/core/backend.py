@@ -13,7 +13,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["is_traced", "is_jax", "xp", "as_scalar", "concrete_or_none", "outer_grid"]
+__all__ = ["is_traced", "is_jax", "xp", "as_scalar", "concrete_or_none", "outer_grid",
+           "computed_once"]
 
 
 def is_traced(*values):
@@ -73,3 +74,17 @@ def outer_grid(a, b):
     if is_traced(a, b) or getattr(a, "ndim", 0) != 2 or getattr(b, "ndim", 0) != 2:
         return False
     return (a.shape[0] == 1 and b.shape[1] == 1) or (a.shape[1] == 1 and b.shape[0] == 1)
+
+
+def computed_once(x):
+    """``x`` itself (a traced 1-d array), made into a separate kernel's output.
+
+    XLA:CPU fuses a small producer, say ``cos`` of a length-n vector, into every large
+    element-wise consumer that broadcasts it, and then re-evaluates it for each element of
+    the consumer: n^2 transcendentals instead of n.  An optimization barrier does not stop
+    this on the CPU; a product with the identity matrix (exact for finite values, n^2
+    multiply-adds) does."""
+    if not is_traced(x):
+        return x
+    n = x.shape[-1]
+    return jnp.matmul(x, jnp.eye(n, dtype=x.dtype), precision=jax.lax.Precision.HIGHEST)

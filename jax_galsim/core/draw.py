@@ -20,7 +20,7 @@ import operator
 
 import numpy as np
 
-from .backend import is_traced
+from .backend import computed_once, is_traced
 
 __all__ = ["draw_real_array", "draw_fft_array", "draw_k_array", "kgrid_nk"]
 
@@ -233,7 +233,7 @@ def draw_fft_array(prof, xmin, ymin, nx, ny, scale, N, M, nk, xp):
     if xp is np:
         return _draw_fft_fixed(prof, xmin, ymin, nx, ny, scale, N, M, nk, xp)
     import jax
-    from .backend import is_traced
+    from .backend import computed_once, is_traced
     from .batching import chunked
     # Only the traced leaves go through `chunked` (under vmap: cache-sized chunks on the
     # CPU); concrete ones stay concrete, keeping the static decisions below.
@@ -315,7 +315,7 @@ def _draw_fft_fixed(prof, xmin, ymin, nx, ny, scale, N, M, nk, xp):
     def kimage(p):
         return masked(_kvalues(p, kx, ky, xp, ysym=True), iy, ixh)
 
-    split = _static_shift(prof) if xp is not np else None
+    split = _split_shift(prof) if xp is not np else None
     if split is not None and _point_symmetric(split[0]):
         core, sx, sy = split
         shift = (sx / scale, sy / scale)
@@ -352,27 +352,36 @@ def _draw_fft_fixed(prof, xmin, ymin, nx, ny, scale, N, M, nk, xp):
     return _periodic_window(real, xmin, ymin, nx, ny, N, xp)
 
 
-def _static_shift(prof):
-    """``(core, dx, dy)`` with ``prof`` equal to ``core`` shifted by the concrete offset
-    ``(dx, dy)``: the offsets of a `Transformation` and of the components of a
-    `Convolution` are pulled out (a shift is a pure phase in k space).  ``None`` when
-    an offset is traced or sits under a further transformation (static)."""
+def _split_shift(prof):
+    """``(core, dx, dy)`` with ``prof`` equal to ``core`` shifted by ``(dx, dy)`` (floats,
+    or traced scalars): the offsets of transformations and of the components of a
+    convolution are pulled out (a shift is a pure phase in k space), an inner shift
+    carried through an outer transformation's Jacobian.  Anything else stays in ``core``
+    (a sum of shifted parts, say: then ``core`` is not point-symmetric).  Static."""
     from ..transform import Transformation
     from ..convolve import Convolution
-    if isinstance(prof, Transformation) and prof._has_offset:
-        if is_traced(prof._dx) or is_traced(prof._dy):
-            return None
-        core = prof.tree_replace(_dx=0.0, _dy=0.0)
-        if not _point_symmetric(core._original):
-            return None
-        return core, float(prof._dx), float(prof._dy)
-    if isinstance(prof, Convolution) and len(prof._obj_list) > 1:
-        parts = [_static_shift(obj) for obj in prof._obj_list]
-        if any(part is None for part in parts):
-            return None
+    if isinstance(prof, Transformation):
+        core, ox, oy = _split_shift(prof._original)
+        jac = prof._jac
+        if jac is not None and not (_is_zero(ox) and _is_zero(oy)):
+            ox, oy = jac[0, 0] * ox + jac[0, 1] * oy, jac[1, 0] * ox + jac[1, 1] * oy
+        dx, dy = (prof._dx, prof._dy) if prof._has_offset else (0.0, 0.0)
+        core = prof.tree_replace(_original=core, _dx=0.0, _dy=0.0)
+        return core, _float(dx + ox), _float(dy + oy)
+    if type(prof) is Convolution and len(prof._obj_list) > 1:
+        # (not its subclasses: an AutoConvolution's parts are not separate parameters)
+        parts = [_split_shift(obj) for obj in prof._obj_list]
         core = prof.tree_replace(_obj_list=[part[0] for part in parts])
-        return core, sum(part[1] for part in parts), sum(part[2] for part in parts)
+        return core, _float(sum(part[1] for part in parts)), _float(sum(part[2] for part in parts))
     return prof, 0.0, 0.0
+
+
+def _is_zero(value):
+    return not is_traced(value) and np.all(np.asarray(value) == 0.0)
+
+
+def _float(value):
+    return value if is_traced(value) else float(value)
 
 
 def _dft_is_cheap(kshape, xmin, ymin, nx, ny, N, shift=(0.0, 0.0)):
@@ -393,7 +402,11 @@ def _dft_block(xmin, ymin, nx, ny, shift=(0.0, 0.0)):
     A point-symmetric profile has ``I(-p, -q) = I(p, q)``.  When the centre sits on a
     pixel or half-pixel lattice point (``2 dx``, ``2 dy`` integers) and the window's rows
     straddle it, only the rows ``p >= 0`` are computed, on the columns ``-qa .. qa``
-    that cover the window and its mirror: about half the pixels of a centred stamp."""
+    that cover the window and its mirror: about half the pixels of a centred stamp.  A
+    traced shift leaves the integer pixel coordinates (the shift enters the tables)."""
+    if is_traced(shift):
+        # the shift goes into the phase tables (:func:`_phase_tables`)
+        return ymin + np.arange(ny, dtype=float), xmin + np.arange(nx, dtype=float), False
     dx, dy = shift
     P = ymin + np.arange(ny) - dy
     Q = xmin + np.arange(nx) - dx
@@ -422,28 +435,59 @@ def _real_dft_window(P, M, xmin, ymin, nx, ny, N, xp, shift=(0.0, 0.0)):
     once) against ``cos(2 pi j p / N)`` and ``S`` the odd part (``P - M``) against the
     sine.  Summing every k of the (possibly ``M``-times larger) grid at integer pixels is
     GalSim's wrapping of the k image onto period ``N``; :func:`_dft_block` halves the
-    pixels computed for a centred stamp."""
+    pixels computed for a centred stamp.  A traced ``shift`` (a fitted centroid, say)
+    enters through the angle-addition formulas as ``cos``/``sin`` modulations of the
+    k image's columns (``dy``) and of the partial sums (``dx``), leaving the tables
+    static."""
     K, J = P.shape[-2:]
     rows, cols, unfold = _dft_block(xmin, ymin, nx, ny, shift)
+    # A static shift is already in rows and cols.  A traced one modulates the k image:
+    # cos(j (p - d)) = cos(j p) cos(j d) + sin(j p) sin(j d), and likewise for sin, so
+    # the tables stay static and the k image stays on the left of every product.
+    traced = is_traced(shift)
+    dx, dy = shift if traced else (0.0, 0.0)
+    j, kx = np.arange(J), np.arange(K)
     two_pi_n = 2.0 * np.pi / N
-    # reduce the phases modulo N (exact for the integer and half-integer coordinates)
-    j = np.arange(J)
     ay = two_pi_n * np.mod(j[:, None] * rows[None, :], N)                  # (J, R)
-    kx = np.arange(K)
     ax = two_pi_n * np.mod(kx[:, None] * cols[None, :], N)                  # (K, Q)
+    # ky weights: +-j both counted (j = 0 once)
+    wy = (np.where(j == 0, 1.0, 2.0) if M is None else np.where(j == 0, 0.5, 1.0))[:, None]
     w = np.where(kx == 0, 1.0, 2.0)[:, None] / float(N) ** 2
-    const = lambda a: xp.asarray(a, dtype=P.dtype)
-    # Every product has the k image on the left and a constant table on the right, so
-    # a batch (vmap, or forward-mode tangents) folds into the rows of one matrix product.
-    if M is None:
-        # even in ky: C = sum_j c_j P cos, c_0 = 1, c_j = 2 (+-j); no sine part
-        CT = xp.matmul(P, const(np.where(j == 0, 1.0, 2.0)[:, None] * np.cos(ay)))   # (K, R)
-        block = xp.matmul(CT.T, const(w * np.cos(ax)))                            # (R, Q)
+    table = lambda a: xp.asarray(a, dtype=P.dtype)
+    cos_y, sin_y = table(wy * np.cos(ay)), table(wy * np.sin(ay))
+    even = P if M is None else P + M
+    odd = None if M is None else P - M
+    if not traced:
+        CT = xp.matmul(even, cos_y)                                          # (K, R)
+        ST = None if odd is None else xp.matmul(odd, sin_y)
+        if ST is None:
+            return _unfold(xp.matmul(CT.T, table(w * np.cos(ax))), rows, cols, unfold,
+                           xmin, ymin, nx, ny, shift, xp)
+        CS = xp.concatenate([CT, ST], axis=0)                                # (2 K, R)
     else:
-        CT = xp.matmul(P + M, const(np.where(j == 0, 0.5, 1.0)[:, None] * np.cos(ay)))
-        ST = xp.matmul(P - M, const(np.sin(ay)))
-        right = np.concatenate([w * np.cos(ax), -w * np.sin(ax)], axis=0)      # (2 K, Q)
-        block = xp.matmul(xp.concatenate([CT, ST], axis=0).T, const(right))     # (R, Q)
+        # With cx = cos(kx dx), sx = sin(kx dx) (rows) and cy, sy likewise in j (columns):
+        #   C = [E cx cy - O sx sy] @ cos + [E cx sy + O sx cy] @ sin
+        #   S = -[O cx sy + E sx cy] @ cos + [O cx cy - E sx sy] @ sin
+        # (E, O the even and odd parts), one product of the stacked modulated halves.
+        cy, sy = (v[None, :] for v in _phase_vectors(j, dy, N, xp))
+        cx, sx = (v[:, None] for v in _phase_vectors(kx, dx, N, xp))
+        cc, cs, sc, ss = cx * cy, cx * sy, sx * cy, sx * sy
+        if odd is None:
+            top = [even * cc, even * cs]
+            bottom = [-(even * sc), -(even * ss)]
+        else:
+            top = [even * cc - odd * ss, even * cs + odd * sc]
+            bottom = [-(odd * cs + even * sc), odd * cc - even * ss]
+        halves = xp.concatenate([xp.concatenate(top, axis=-1), xp.concatenate(bottom, axis=-1)],
+                                axis=-2)                                     # (2 K, 2 J)
+        CS = xp.matmul(halves, xp.concatenate([cos_y, sin_y], axis=0))       # (2 K, R)
+    right = np.concatenate([w * np.cos(ax), -w * np.sin(ax)], axis=0)      # (2 K, Q)
+    block = xp.matmul(CS.T, table(right))                                    # (R, Q)
+    return _unfold(block, rows, cols, unfold, xmin, ymin, nx, ny, shift, xp)
+
+
+def _unfold(block, rows, cols, unfold, xmin, ymin, nx, ny, shift, xp):
+    """The window from the computed ``block`` (see :func:`_dft_block`)."""
     if not unfold:
         return block
     # Window rows with p >= 0 read block rows p - r0 and columns q + qa; rows with
@@ -460,6 +504,13 @@ def _real_dft_window(P, M, xmin, ymin, nx, ny, N, xp, shift=(0.0, 0.0)):
     l0, l1 = round(-P_[n_lower - 1] - r0), round(-P_[0] - r0)
     lower = block[l0:l1 + 1, m0:m1 + 1][::-1, ::-1]
     return xp.concatenate([lower, upper], axis=0)
+
+
+def _phase_vectors(index, delta, N, xp):
+    """``cos`` and ``sin`` of the angles ``2 pi index delta / N`` (``delta`` in pixels,
+    may be traced), each computed once (:func:`~jax_galsim.core.backend.computed_once`)."""
+    b = (2.0 * np.pi / N) * index * delta
+    return computed_once(xp.cos(b)), computed_once(xp.sin(b))
 
 
 def _periodic_window(real, xmin, ymin, nx, ny, N, xp):
