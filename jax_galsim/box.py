@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .core.backend import as_scalar
+from .core.backend import as_scalar, computed_once, outer_grid
 from .core import special as _special
 from .gsobject import GSObject, _out, _concrete
 
@@ -76,8 +76,10 @@ class Box(GSObject):
 
     def _kValue_real(self, kx, ky):
         xp = self._xp_for(kx, ky)
-        return self._flux * xp.sinc(kx * self._width / (2 * np.pi)) * \
-            xp.sinc(ky * self._height / (2 * np.pi))
+        # on a grid, each factor is computed once rather than per point (computed_once)
+        once = computed_once if outer_grid(kx, ky) else (lambda v: v)
+        return self._flux * once(xp.sinc(kx * self._width / (2 * np.pi))) * \
+            once(xp.sinc(ky * self._height / (2 * np.pi)))
 
     def withFlux(self, flux):
         return Box(width=self._width, height=self._height, flux=flux, gsparams=self.gsparams)

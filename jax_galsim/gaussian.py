@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .core.backend import as_scalar, is_traced, outer_grid
+from .core.backend import as_scalar, computed_once, is_traced, outer_grid
 from .errors import GalSimIncompatibleValuesError
 from .gsobject import GSObject, _out
 
@@ -100,7 +100,9 @@ class Gaussian(GSObject):
             # a grid row times a column: the Gaussian separates (R + C exponentials)
             xp = self._xp_for(kx, ky)
             c = -0.5 * self._sigma ** 2
-            return self._flux * (xp.exp(c * (kx * kx)) * xp.exp(c * (ky * ky)))
+            # (each factor computed once, not per grid point: computed_once)
+            return self._flux * (computed_once(xp.exp(c * (kx * kx))) *
+                                 computed_once(xp.exp(c * (ky * ky))))
         return self._kValue_ksq(kx * kx + ky * ky)
 
     def _kValue_ksq(self, ksq):

@@ -77,7 +77,8 @@ def outer_grid(a, b):
 
 
 def computed_once(x):
-    """``x`` itself (a traced 1-d array), made into a separate kernel's output.
+    """``x`` itself (a small traced array, such as a row or column of a k grid), made into
+    a separate kernel's output.
 
     XLA:CPU fuses a small producer, say ``cos`` of a length-n vector, into every large
     element-wise consumer that broadcasts it, and then re-evaluates it for each element of
@@ -86,5 +87,6 @@ def computed_once(x):
     multiply-adds) does."""
     if not is_traced(x):
         return x
-    n = x.shape[-1]
-    return jnp.matmul(x, jnp.eye(n, dtype=x.dtype), precision=jax.lax.Precision.HIGHEST)
+    flat = jnp.reshape(x, (-1,))
+    eye = jnp.eye(flat.shape[0], dtype=flat.dtype)
+    return jnp.reshape(jnp.matmul(flat, eye, precision=jax.lax.Precision.HIGHEST), jnp.shape(x))

@@ -108,7 +108,8 @@ def _kvalues(prof, kx, ky, xp, ysym=False):
         dx, dy = prof._dx, prof._dy
         core = prof.tree_replace(_dx=0.0, _dy=0.0)
         val = _kvalues(core, kx, ky, xp, ysym)
-        return val * (xp.exp(-1j * kx * dx) * xp.exp(-1j * ky * dy))
+        phase = computed_once(xp.exp(-1j * kx * dx)) * computed_once(xp.exp(-1j * ky * dy))
+        return val * phase
     if isinstance(prof, Transformation):
         # Push the (unshifted) transformation into the original's k values, keeping a
         # diagonal Jacobian's grid separable and the arithmetic real where it can be.

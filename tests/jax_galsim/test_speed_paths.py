@@ -324,3 +324,22 @@ def test_traced_shift_uses_modulated_dft_and_matches_galsim():
         e = jnp.zeros(2).at[k].set(eps)
         fd = (loss(d0 + e) - loss(d0 - e)) / (2 * eps)
         np.testing.assert_allclose(g[k], float(fd), rtol=1e-6, atol=1e-9 * abs(g).max())
+
+
+def test_computed_once_is_exact_and_kept_out_of_large_fusions():
+    import re
+    from jax_galsim.core.backend import computed_once
+    v = jnp.linspace(-3.0, 3.0, 65)
+    np.testing.assert_array_equal(np.asarray(jax.jit(computed_once)(v)), np.asarray(v))
+    np.testing.assert_array_equal(np.asarray(jax.jit(computed_once)(v[:, None])),
+                                  np.asarray(v[:, None]))
+    g = jax.grad(lambda t: (computed_once(jnp.cos(v * t)) ** 2).sum())(0.7)
+    np.testing.assert_allclose(float(g), float(jax.grad(lambda t: (jnp.cos(v * t) ** 2).sum())(0.7)),
+                               rtol=1e-13)
+    batch = jax.vmap(computed_once)(jnp.stack([v, 2 * v]))
+    np.testing.assert_array_equal(np.asarray(batch), np.asarray(jnp.stack([v, 2 * v])))
+    # the cosine is evaluated on the vector, not on each element of the large product
+    big = jnp.ones((300, 65))
+    hlo = jax.jit(lambda t: big * computed_once(jnp.cos(v * t))).lower(0.3).compile().as_text()
+    shapes = re.findall(r"= (f64\[[0-9,]*\])\S* cosine\(", hlo)
+    assert shapes and all(s == "f64[65]" for s in shapes), shapes
