@@ -76,6 +76,10 @@ def outer_grid(a, b):
     return (a.shape[0] == 1 and b.shape[1] == 1) or (a.shape[1] == 1 and b.shape[0] == 1)
 
 
+#: Largest array :func:`computed_once` materialises (its cost grows as the square).
+COMPUTED_ONCE_MAX = 1024
+
+
 def computed_once(x):
     """``x`` itself (a small traced array, such as a row or column of a k grid), made into
     a separate kernel's output.
@@ -84,8 +88,9 @@ def computed_once(x):
     element-wise consumer that broadcasts it, and then re-evaluates it for each element of
     the consumer: n^2 transcendentals instead of n.  An optimization barrier does not stop
     this on the CPU; a product with the identity matrix (exact for finite values, n^2
-    multiply-adds) does."""
-    if not is_traced(x):
+    multiply-adds) does.  Arrays larger than ``COMPUTED_ONCE_MAX`` are returned as they
+    are."""
+    if not is_traced(x) or x.size > COMPUTED_ONCE_MAX:
         return x
     flat = jnp.reshape(x, (-1,))
     eye = jnp.eye(flat.shape[0], dtype=flat.dtype)
