@@ -3,10 +3,11 @@
 
 Scene: ``Exponential(half_light_radius=1).shear(g1=.2, g2=.1)`` convolved with
 ``Moffat(beta=3.5, fwhm=0.7)``, 64x64 pixels at scale 0.2, ``method='auto'``; also
-``no_pixel`` and ``real_space`` variants and a Gaussian PSF.  Rows: GalSim (construct +
-draw, one stamp); jax_galsim jitted single stamp; ``jit(vmap)`` over 256 and 1024
-stamps with a different shear per stamp (time per stamp); ``jacfwd`` of the stamp with
-respect to (flux, hlr, g1, g2, beta).  Compile time (first call) is reported separately
+``no_pixel`` and ``real_space`` variants, a Gaussian PSF, and the scene drawn at a traced
+``offset`` (a different one per stamp in the batches; jacfwd then also over dx, dy).
+Rows: GalSim (construct + draw, one stamp); jax_galsim jitted single stamp;
+``jit(vmap)`` over 256 and 1024 stamps with a different shear per stamp (time per
+stamp); ``jacfwd`` of the stamp with respect to (flux, hlr, g1, g2, beta).  Compile time (first call) is reported separately
 from steady-state time.  GalSim, the single stamp and jacfwd are called in turn, so the
 ratios between them hold on a machine whose speed drifts; batches, which flush the caches,
 are timed on their own next to GalSim.  Float64 throughout (GalSim's precision).
@@ -27,13 +28,16 @@ from _report import (first_call_time, interleaved_times, machine_line, publish, 
 
 NX = NY = 64
 SCALE = 0.2
-THETA0 = dict(flux=1.0, hlr=1.0, g1=0.2, g2=0.1, beta=3.5)
+THETA0 = dict(flux=1.0, hlr=1.0, g1=0.2, g2=0.1, beta=3.5, dx=0.13, dy=-0.21)
+PARAMS = ("flux", "hlr", "g1", "g2", "beta")
 
 CASES = {
     "Moffat PSF, auto": dict(psf="moffat", method="auto"),
     "Moffat PSF, no_pixel": dict(psf="moffat", method="no_pixel"),
     "Moffat PSF, real_space": dict(psf="moffat", method="real_space"),
     "Gaussian PSF, auto": dict(psf="gaussian", method="auto"),
+    # the draw offset (pixels) traced too: a fitted or randomised centroid
+    "Moffat PSF, auto, traced offset": dict(psf="moffat", method="auto", offset=True),
 }
 
 
@@ -47,17 +51,21 @@ def scene(gs, flux, hlr, g1, g2, beta, psf):
 
 
 def draw(gs, theta, psf, method):
-    obj = scene(gs, *theta, psf=psf)
-    return obj.drawImage(nx=NX, ny=NY, scale=SCALE, method=method).array
+    """The stamp for ``theta`` = (flux, hlr, g1, g2, beta) or (..., dx, dy) with a draw
+    offset in pixels."""
+    obj = scene(gs, *theta[:5], psf=psf)
+    offset = tuple(theta[5:]) if len(theta) > 5 else None
+    return obj.drawImage(nx=NX, ny=NY, scale=SCALE, method=method, offset=offset).array
 
 
-def bench_case(name, psf, method, sizes, quick):
+def bench_case(name, psf, method, sizes, quick, offset=False):
     import galsim
     import jax
     import jax.numpy as jnp
     import jax_galsim
 
-    theta = tuple(THETA0[k] for k in ("flux", "hlr", "g1", "g2", "beta"))
+    names = PARAMS + (("dx", "dy") if offset else ())
+    theta = tuple(THETA0[k] for k in names)
     seconds = 0.3 if quick else 1.0
     th = tuple(jnp.asarray(v) for v in theta)
     single = jax.jit(lambda th: draw(jax_galsim, th, psf, method))
@@ -83,6 +91,8 @@ def bench_case(name, psf, method, sizes, quick):
         g = rng.uniform(-0.3, 0.3, size=(2, n))
         thn = (jnp.full(n, theta[0]), jnp.full(n, theta[1]), jnp.asarray(g[0]),
                jnp.asarray(g[1]), jnp.full(n, theta[4]))
+        if offset:
+            thn += tuple(jnp.asarray(v) for v in rng.uniform(-0.5, 0.5, size=(2, n)))
         t_c = first_call_time(lambda: batched(thn).block_until_ready())
         # A batch flushes the caches, so calling it in turn with galsim would slow galsim
         # down: both are timed on their own, one after the other.
@@ -92,7 +102,8 @@ def bench_case(name, psf, method, sizes, quick):
         rows.append((name, "jax_galsim jit(vmap) over %d stamps, per stamp (galsim timed on "
                      "its own: %.0f us)" % (n, t_ref * 1e6), t_c, t_b, t_b / t_ref))
 
-    rows.append((name, "jax_galsim jit(jacfwd) over 5 parameters (x forward: %.2f)" % (t_j / t_single),
+    rows.append((name, "jax_galsim jit(jacfwd) over %d parameters (x forward: %.2f)"
+                 % (len(theta), t_j / t_single),
                  t_c_jac, t_j, t_j / t_gs))
     return rows
 
@@ -110,7 +121,8 @@ def main(argv=None):
     rows = []
     for name, case in CASES.items():
         try:
-            rows += bench_case(name, case["psf"], case["method"], sizes, args.quick)
+            rows += bench_case(name, case["psf"], case["method"], sizes, args.quick,
+                               case.get("offset", False))
         except NotImplementedError as err:
             rows.append((name, "not implemented yet: %s" % err, None, None, None))
         print("done:", name, flush=True)
