@@ -158,9 +158,7 @@ def _kvalues_pm(prof, kx, ky, xp):
     computed nor stored twice.
 
     The ky-even factors of a convolution are multiplied together first and shared by
-    ``P`` and ``M``; a transformed radial profile is evaluated from the quadratic form
-    ``|J^T k|^2 = A kx^2 + C ky^2 +- 2 B kx ky`` on the static grids ``kx^2``, ``ky^2``,
-    ``kx ky``, so its derivatives with respect to ``J`` are three products each."""
+    ``P`` and ``M``; a general transformation goes to :func:`_transformed_pm`."""
     from ..transform import Transformation
     from ..convolve import Convolution
     from ..sum import Sum
@@ -184,19 +182,41 @@ def _kvalues_pm(prof, kx, ky, xp):
             P, M = _kvalues_pm(orig, kx, ky, xp)
         elif not is_traced(jac) and jac[0, 1] == 0.0 and jac[1, 0] == 0.0:
             P, M = _kvalues_pm(orig, jac[0, 0] * kx, jac[1, 1] * ky, xp)
-        elif orig._kValue_ksq is not None:
-            A = jac[0, 0] * jac[0, 0] + jac[0, 1] * jac[0, 1]
-            B = jac[0, 0] * jac[1, 0] + jac[0, 1] * jac[1, 1]
-            C = jac[1, 0] * jac[1, 0] + jac[1, 1] * jac[1, 1]
-            diag = A * (kx * kx) + C * (ky * ky)
-            cross = (2.0 * B) * (kx * ky)
-            P, M = orig._kValue_ksq(diag + cross), orig._kValue_ksq(diag - cross)
         else:
-            P = _kvalues(orig, *prof._fwdT(kx, ky), xp)
-            M = _kvalues(orig, *prof._fwdT(kx, -ky), xp)
+            P, M = _transformed_pm(orig, jac, kx, ky, xp)
         return P * scale, (None if M is None else M * scale)
     P = prof._kValue_real(kx, ky)
     return P, (None if _ky_even(prof) else prof._kValue_real(kx, -ky))
+
+
+def _transformed_pm(prof, jac, kx, ky, xp):
+    """``(P, M)`` of ``prof`` at ``J^T (kx, ky)`` and ``J^T (kx, -ky)`` for a general
+    Jacobian ``J`` (the k values of ``prof`` transformed by ``J``, without its flux
+    scaling).  The Jacobian is pushed through convolutions, sums and further
+    transformations down to the leaves; a radial leaf is evaluated from the quadratic
+    form ``|J^T k|^2 = A kx^2 + C ky^2 +- 2 B kx ky`` on the static grids ``kx^2``,
+    ``ky^2``, ``kx ky``, so its derivatives with respect to ``J`` are three products each."""
+    from ..transform import Transformation
+    from ..convolve import Convolution
+    from ..sum import Sum
+    if isinstance(prof, (Convolution, Sum)):
+        parts = [_transformed_pm(obj, jac, kx, ky, xp) for obj in prof._obj_list]
+        op = operator.mul if isinstance(prof, Convolution) else operator.add
+        return _reduce(op, [p for p, _ in parts]), _reduce(op, [m for _, m in parts])
+    if isinstance(prof, Transformation):
+        inner = prof._jac
+        total = jac if inner is None else (xp if is_traced(jac, inner) else np).matmul(jac, inner)
+        P, M = _transformed_pm(prof._original, total, kx, ky, xp)
+        return P * prof._flux_scaling, M * prof._flux_scaling
+    if prof._kValue_ksq is not None:
+        A = jac[0, 0] * jac[0, 0] + jac[0, 1] * jac[0, 1]
+        B = jac[0, 0] * jac[1, 0] + jac[0, 1] * jac[1, 1]
+        C = jac[1, 0] * jac[1, 0] + jac[1, 1] * jac[1, 1]
+        diag = A * (kx * kx) + C * (ky * ky)
+        cross = (2.0 * B) * (kx * ky)
+        return prof._kValue_ksq(diag + cross), prof._kValue_ksq(diag - cross)
+    fwdT = lambda u, v: (jac[0, 0] * u + jac[1, 0] * v, jac[0, 1] * u + jac[1, 1] * v)
+    return prof._kValue_real(*fwdT(kx, ky)), prof._kValue_real(*fwdT(kx, -ky))
 
 
 def _reduce(op, values):

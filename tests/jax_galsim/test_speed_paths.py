@@ -233,6 +233,9 @@ def _symmetric_profiles(mod, a):
         "sum": mod.Add([gal, mod.Gaussian(sigma=0.4 * a, flux=0.5)]),
         "convolution": mod.Convolve(gal, box, mod.Moffat(beta=3.0, fwhm=0.5), mod.Pixel(0.2)),
         "sheared convolution": mod.Convolve(mod.Gaussian(sigma=a), box).shear(g1=-0.2, g2=0.1),
+        "transformed convolution of transforms": mod.Convolve(
+            gal, mod.Moffat(beta=2.5 + a, fwhm=0.6)).shear(g1=0.1 * a, g2=0.05).rotate(
+            0.2 * mod.radians).dilate(1.1),
     }
 
 
@@ -259,7 +262,8 @@ def test_half_plane_k_values_match_kvalue(name):
         np.testing.assert_allclose(want_p, want_m, rtol=0, atol=1e-15 * abs(want_p).max())
 
 
-@pytest.mark.parametrize("name", ["convolution", "sum", "sheared convolution"])
+@pytest.mark.parametrize("name", ["convolution", "sum", "sheared convolution",
+                                  "transformed convolution of transforms"])
 def test_half_plane_draw_and_gradient(name):
     # Traced draws of the composite cases go through the real DFT with both halves; they
     # match the eager (NumPy, FFT) draw, and their gradient matches a central difference.
