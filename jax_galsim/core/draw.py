@@ -311,7 +311,9 @@ def _draw_fft_fixed(prof, xmin, ymin, nx, ny, scale, N, M, nk, xp):
     may be traced; ``None`` keeps everything).  The full (Hermitian) plane is folded onto
     period ``N`` (GalSim's wrapping of the k-image: the Nyquist lines ``+-MN/2`` both
     count) using the half plane and its mirror ``F(-k) = conj F(k)``, and transformed
-    with a real inverse FFT of size ``N``.
+    with a real inverse FFT of size ``N``.  Traced draws of a point-symmetric profile
+    (once its shifts are pulled out, :func:`_split_shift`) take the direct real DFT of
+    :func:`_real_dft_window` instead where that is cheaper (:func:`_dft_is_cheap`).
     """
     N = int(N)
     M = int(M)
@@ -411,7 +413,9 @@ def _dft_is_cheap(kshape, xmin, ymin, nx, ny, N, shift=(0.0, 0.0)):
     ``16 N^2 log2 N`` (the break-even measured on CPU for 64x64 stamps of a 128 grid).
     Static."""
     rows, cols, _ = _dft_block(xmin, ymin, nx, ny, shift)
-    macs = len(rows) * kshape[0] * kshape[1] + 2 * len(rows) * kshape[1] * len(cols)
+    # a traced shift doubles the first product (the modulated halves, 2 K x 2 J)
+    first = (2 if is_traced(shift) else 1) * len(rows) * kshape[0] * kshape[1]
+    macs = first + 2 * len(rows) * kshape[1] * len(cols)
     return macs <= 16 * N * N * math.log2(max(N, 2))
 
 
