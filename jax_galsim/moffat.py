@@ -340,4 +340,3 @@ class Moffat(GSObject):
         self._shoot_radial(photons, rng, lambda u, xp: moffat_radius(u, beta, ff, xp),
                            self._r0, polar_map=lambda rsq: np.sqrt(
                                ((1.0 - rsq * ff) ** (1.0 / (1.0 - beta)) - 1.0) / rsq))
-

@@ -254,7 +254,6 @@ def draw_fft_array(prof, xmin, ymin, nx, ny, scale, N, M, nk, xp):
     if xp is np:
         return _draw_fft_fixed(prof, xmin, ymin, nx, ny, scale, N, M, nk, xp)
     import jax
-    from .backend import computed_once, is_traced
     from .batching import chunked
     # Only the traced leaves go through `chunked` (under vmap: cache-sized chunks on the
     # CPU); concrete ones stay concrete, keeping the static decisions below.
@@ -428,9 +427,9 @@ def _dft_block(xmin, ymin, nx, ny, shift=(0.0, 0.0)):
     pixel or half-pixel lattice point (``2 dx``, ``2 dy`` integers) and the window's rows
     straddle it, only the rows ``p >= 0`` are computed, on the columns ``-qa .. qa``
     that cover the window and its mirror: about half the pixels of a centred stamp.  A
-    traced shift leaves the integer pixel coordinates (the shift enters the tables)."""
+    traced shift leaves the integer pixel coordinates."""
     if is_traced(shift):
-        # the shift goes into the phase tables (:func:`_phase_tables`)
+        # the shift modulates the k image instead (:func:`_real_dft_window`)
         return ymin + np.arange(ny, dtype=float), xmin + np.arange(nx, dtype=float), False
     dx, dy = shift
     P = ymin + np.arange(ny) - dy
@@ -482,14 +481,7 @@ def _real_dft_window(P, M, xmin, ymin, nx, ny, N, xp, shift=(0.0, 0.0)):
     cos_y, sin_y = table(wy * np.cos(ay)), table(wy * np.sin(ay))
     even = P if M is None else P + M
     odd = None if M is None else P - M
-    if not traced:
-        CT = xp.matmul(even, cos_y)                                          # (K, R)
-        ST = None if odd is None else xp.matmul(odd, sin_y)
-        if ST is None:
-            return _unfold(xp.matmul(CT.T, table(w * np.cos(ax))), rows, cols, unfold,
-                           xmin, ymin, nx, ny, shift, xp)
-        CS = xp.concatenate([CT, ST], axis=0)                                # (2 K, R)
-    else:
+    if traced:
         # With cx = cos(kx dx), sx = sin(kx dx) (rows) and cy, sy likewise in j (columns):
         #   C = [E cx cy - O sx sy] @ cos + [E cx sy + O sx cy] @ sin
         #   S = -[O cx sy + E sx cy] @ cos + [O cx cy - E sx sy] @ sin
@@ -506,7 +498,13 @@ def _real_dft_window(P, M, xmin, ymin, nx, ny, N, xp, shift=(0.0, 0.0)):
         halves = xp.concatenate([xp.concatenate(top, axis=-1), xp.concatenate(bottom, axis=-1)],
                                 axis=-2)                                     # (2 K, 2 J)
         CS = xp.matmul(halves, xp.concatenate([cos_y, sin_y], axis=0))       # (2 K, R)
-    right = np.concatenate([w * np.cos(ax), -w * np.sin(ax)], axis=0)      # (2 K, Q)
+    elif odd is None:
+        CS = xp.matmul(even, cos_y)                  # (K, R); no sine part
+    else:
+        CS = xp.concatenate([xp.matmul(even, cos_y), xp.matmul(odd, sin_y)], axis=0)
+    right = w * np.cos(ax)                                                   # (K, Q)
+    if CS.shape[-2] > K:
+        right = np.concatenate([right, -w * np.sin(ax)], axis=0)           # (2 K, Q)
     block = xp.matmul(CS.T, table(right))                                    # (R, Q)
     return _unfold(block, rows, cols, unfold, xmin, ymin, nx, ny, shift, xp)
 
